@@ -1,0 +1,99 @@
+"""The app factory: one route table, one middleware stack, built from one `Settings`."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Final
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from gateway.auth import Authenticator
+from gateway.errors import HTTPError
+from gateway.http import render_http_error
+from gateway.inflight import InFlightCalls
+from gateway.keys import ServerKeys
+from gateway.legacy_sse import LegacySSE
+from gateway.origin_guard import OriginGuard
+from gateway.protocol import ProtocolCore, ServerInfo
+from gateway.session_bus import MemorySessionBus, SessionBus
+from gateway.settings import Settings
+from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
+from gateway.streaming import KEEPALIVE_SECONDS
+from tools.catalog import build_registry
+from tools.registry import ToolRegistry
+
+SSE_PATH: Final = "/sse"
+SSE_MESSAGES_PATHS: Final = ("/messages", "/messages/")
+INSTRUCTIONS: Final = (
+    "Tools for one OpenPhone (Quo) workspace: send and read text messages, manage contacts, and read "
+    "calls with their transcripts and summaries. Phone numbers are E.164 (+15551234567)."
+)
+
+
+def server_info() -> ServerInfo:
+    """How this gateway names itself to MCP clients."""
+    return ServerInfo(
+        name="openphone-mcp-gateway",
+        version=version("openphone-mcp-gateway"),
+        title="OpenPhone MCP Gateway",
+        instructions=INSTRUCTIONS,
+    )
+
+
+class _LegacyStream:
+    """`GET /sse`: opens a legacy SSE stream whose POST endpoint is `/messages`."""
+
+    def __init__(self, legacy: LegacySSE) -> None:
+        self._legacy = legacy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._legacy.open_stream(Request(scope, receive), send, SSE_PATH, SSE_MESSAGES_PATHS[0])
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: ToolRegistry | None = None,
+    bus: SessionBus | None = None,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
+) -> Starlette:
+    """Build the gateway. Tests pass their own registry; everything else comes from `settings`."""
+    keys = ServerKeys.from_settings(settings)
+    core = ProtocolCore(registry or build_registry(), server_info(), InFlightCalls())
+    authenticator = Authenticator(settings, keys)
+    legacy = LegacySSE(
+        core, authenticator, bus or MemorySessionBus(), keys, settings.public_path, keepalive_seconds
+    )
+
+    async def post_to_mcp_stream(request: Request) -> Response:
+        return await legacy.post_message(request, RESOURCE_PATH)
+
+    async def post_to_sse_stream(request: Request) -> Response:
+        return await legacy.post_message(request, SSE_PATH)
+
+    mcp_routes: list[BaseRoute] = [
+        Route(RESOURCE_PATH, StreamableHTTP(core, authenticator, legacy)),
+        Route(MESSAGES_PATH, post_to_mcp_stream, methods=["POST"]),
+        Route(SSE_PATH, _LegacyStream(legacy), methods=["GET"]),
+        *(Route(path, post_to_sse_stream, methods=["POST"]) for path in SSE_MESSAGES_PATHS),
+    ]
+    prefix = settings.public_path
+    guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
+    routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                OriginGuard,
+                public_url=settings.public_url,
+                allowed_origins=settings.allowed_origins,
+                paths=guarded_paths,
+            )
+        ],
+        exception_handlers={HTTPError: render_http_error},
+    )

@@ -1,0 +1,92 @@
+"""The auth gate: every MCP request resolves to a principal or is refused with 401.
+
+Sources, in order (DESIGN "Principals and credentials"):
+1. `Authorization: Bearer <token>`, verified by the OAuth server's `TokenVerifier`;
+2. `x-openphone-api-key` or `x-api-key`, the raw OpenPhone key;
+3. `OPENPHONE_API_KEY` from the environment, only with `ALLOW_ENV_API_KEY=true`.
+Never a key in a URL. The 401 challenge points at the endpoint's protected-resource metadata
+(RFC 9728 §5.1) and says `error="invalid_token"` only when a token was presented (RFC 6750 §3.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal, Protocol
+
+from gateway.errors import Unauthorized
+from gateway.keys import ServerKeys
+from gateway.settings import Settings
+
+API_KEY_HEADERS: Final = ("x-openphone-api-key", "x-api-key")
+# OpenPhone keys are short opaque tokens; anything far longer or with control characters is not one.
+MAX_API_KEY_CHARS: Final = 512
+
+CredentialSource = Literal["bearer", "header", "environment"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the OpenPhone key they may use and its fingerprint (safe to log)."""
+
+    api_key: str = field(repr=False)
+    fingerprint: str
+    source: CredentialSource
+
+
+class TokenVerifier(Protocol):
+    """Turns a Bearer token into a principal; the OAuth server provides the implementation."""
+
+    async def verify(self, token: str) -> Principal | None:
+        """The principal the token stands for, or None when it is not a valid token for this server."""
+
+
+class Authenticator:
+    """Resolves request headers to a `Principal`, or raises `Unauthorized`."""
+
+    def __init__(
+        self, settings: Settings, keys: ServerKeys, token_verifier: TokenVerifier | None = None
+    ) -> None:
+        self._keys = keys
+        self._token_verifier = token_verifier
+        self._metadata_base = f"{settings.public_origin}/.well-known/oauth-protected-resource"
+        self._public_path = settings.public_path
+        env_key = settings.env_api_key
+        self._env_principal = self._principal(env_key, "environment") if env_key else None
+
+    async def authenticate(self, headers: Mapping[str, str], resource_path: str) -> Principal:
+        """The caller's principal; `resource_path` ("/mcp" or "/sse") names the resource for the challenge."""
+        authorization = headers.get("authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                principal = await self._token_verifier.verify(token.strip()) if self._token_verifier else None
+                if principal is None:
+                    raise self._challenge(
+                        resource_path, "The access token is invalid or expired.", bad_token=True
+                    )
+                return principal
+        for name in API_KEY_HEADERS:
+            value = headers.get(name)
+            if value is not None:
+                key = value.strip()
+                if not key or len(key) > MAX_API_KEY_CHARS or not key.isprintable():
+                    raise self._challenge(resource_path, f"The {name} header does not hold an API key.")
+                return self._principal(key, "header")
+        if self._env_principal is not None:
+            return self._env_principal
+        raise self._challenge(
+            resource_path,
+            "Authentication required: connect with OAuth, or send your OpenPhone API key in the "
+            "x-openphone-api-key header.",
+        )
+
+    def _principal(self, api_key: str, source: CredentialSource) -> Principal:
+        return Principal(api_key=api_key, fingerprint=self._keys.fingerprint(api_key), source=source)
+
+    def _challenge(self, resource_path: str, message: str, *, bad_token: bool = False) -> Unauthorized:
+        metadata_url = f"{self._metadata_base}{self._public_path}{resource_path}"
+        challenge = f'Bearer resource_metadata="{metadata_url}"'
+        if bad_token:
+            challenge += ', error="invalid_token"'
+        return Unauthorized(message, challenge)

@@ -1,0 +1,87 @@
+"""The `openphone-mcp` command: `serve` runs the gateway under uvicorn, `keygen` prints a secret key."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.errors import SettingsError
+from gateway.keys import generate_secret_key
+from gateway.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+# Seconds uvicorn waits for open requests and streams after SIGTERM before closing them.
+GRACEFUL_SHUTDOWN_SECONDS: Final = 25
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openphone-mcp",
+        description="An MCP gateway and OAuth 2.1 authorization server for the OpenPhone (Quo) API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway",
+        description="Serve MCP over Streamable HTTP (/mcp) and legacy SSE (/sse) under uvicorn. "
+        "Settings come from the environment; see the README for the table.",
+    )
+    serve.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
+    serve.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="answer OpenPhone calls from the built-in sandbox: no account and no configuration needed",
+    )
+    commands.add_parser(
+        "keygen",
+        help="print a fresh secret key for SECRET_KEYS",
+        description="Print 32 random bytes, base64url-encoded: one entry for SECRET_KEYS.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        print(generate_secret_key())
+        return 0
+    try:
+        settings = load_settings(host=args.host, port=args.port, sandbox=args.sandbox or None)
+    except SettingsError as exc:
+        print(f"openphone-mcp: {exc}", file=sys.stderr)
+        return 2
+    serve(settings)
+    return 0
+
+
+def serve(settings: Settings) -> None:
+    """Run the gateway until SIGINT/SIGTERM, then shut down gracefully."""
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.env_api_key is not None:
+        logger.warning(
+            "ALLOW_ENV_API_KEY is on: anyone who can reach this server acts with the "
+            "OPENPHONE_API_KEY account"
+        )
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    logger.info("serving MCP at %s/mcp (legacy SSE at %s/sse)", settings.public_url, settings.public_url)
+    uvicorn.Server(config).run()

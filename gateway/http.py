@@ -1,0 +1,108 @@
+"""HTTP plumbing shared by the MCP endpoints: body limits, content negotiation and error bodies.
+
+Pure helpers that raise `HTTPError`; the app renders every `HTTPError` in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.errors import HTTPError
+
+MAX_BODY_BYTES: Final = 1024 * 1024
+JSON_MEDIA_TYPE: Final = "application/json"
+SSE_MEDIA_TYPE: Final = "text/event-stream"
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body, refusing with 413 as soon as it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(413, f"The request body is larger than {limit // 1024} KiB.")
+
+
+def require_json(headers: Mapping[str, str]) -> None:
+    """Refuse with 415 unless the body is declared as application/json."""
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        raise HTTPError(415, "Send the JSON-RPC message with Content-Type: application/json.")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepts:
+    """Which response media types a client said it can read."""
+
+    json: bool
+    event_stream: bool
+
+
+def negotiate(accept: str | None) -> Accepts:
+    """Read an Accept header (RFC 9110 §12.5.1) leniently: either type, `*/*` or none at all will do.
+
+    Raises 406 only when the client lists media types and none of them is one we can send.
+    """
+    if not accept or not accept.strip():
+        return Accepts(json=True, event_stream=True)
+    ranges = set()
+    for item in accept.split(","):
+        media_range, *params = (part.strip() for part in item.split(";"))
+        if _quality(params) > 0:
+            ranges.add(media_range.lower())
+    wildcard = "*/*" in ranges
+    accepts = Accepts(
+        json=wildcard or JSON_MEDIA_TYPE in ranges or "application/*" in ranges,
+        event_stream=wildcard or SSE_MEDIA_TYPE in ranges or "text/*" in ranges,
+    )
+    if not (accepts.json or accepts.event_stream):
+        raise HTTPError(406, "Accept application/json or text/event-stream.")
+    return accepts
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def render_http_error(request: Request, exc: Exception) -> Response:
+    """The JSON body of every refusal made before the protocol core: one sentence, nothing echoed."""
+    if not isinstance(exc, HTTPError):
+        raise exc
+    slug = _SLUGS.get(exc.status_code, "bad_request")
+    return JSONResponse(
+        {"error": slug, "error_description": exc.message}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+_SLUGS: Final[Mapping[int, str]] = {
+    401: "invalid_token",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    421: "misdirected_request",
+}

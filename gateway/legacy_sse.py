@@ -1,0 +1,145 @@
+"""The legacy HTTP+SSE transport (MCP 2024-11-05): `GET /sse` + `POST /messages?sessionId=…`.
+
+The stream announces its POST endpoint in an `endpoint` event, then carries every response and
+notification. A session id is signed, not stored: it names the credential's fingerprint, so a POST
+with another credential is refused (404, like an unknown session), and it is delivered through the
+session bus to whichever process holds the stream.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any, Final
+
+import anyio
+from itsdangerous import BadData, URLSafeSerializer
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Send
+
+from gateway import jsonrpc
+from gateway.auth import Authenticator, Principal
+from gateway.envelope import message_revision
+from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
+from gateway.http import read_body, require_json
+from gateway.keys import ServerKeys
+from gateway.protocol import Exchange, ProtocolCore
+from gateway.session_bus import SessionBus
+from gateway.streaming import EventWriter, cancel_on_disconnect
+from gateway.versions import HANDSHAKE_REVISIONS, allows_batches
+
+SESSION_PURPOSE: Final = "legacy-sse-session"
+SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
+
+
+@dataclass(slots=True)
+class _Session:
+    """What one open stream remembers: its id and the revision its `initialize` settled on."""
+
+    session_id: str
+    principal: Principal
+    revision: str = HANDSHAKE_REVISIONS[0]
+
+
+class LegacySSE:
+    """Opens legacy SSE streams and accepts the messages posted to them."""
+
+    def __init__(
+        self,
+        core: ProtocolCore,
+        authenticator: Authenticator,
+        bus: SessionBus,
+        keys: ServerKeys,
+        public_path: str,
+        keepalive_seconds: float,
+    ) -> None:
+        self._core = core
+        self._auth = authenticator
+        self._bus = bus
+        # itsdangerous signs with the last key and verifies with all of them.
+        self._signer = URLSafeSerializer(list(reversed(keys.derive(SESSION_PURPOSE))))
+        self._public_path = public_path
+        self._keepalive_seconds = keepalive_seconds
+
+    async def open_stream(
+        self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
+    ) -> None:
+        """Serve one SSE stream until the client goes away."""
+        principal = await self._auth.authenticate(request.headers, resource_path)
+        session = _Session(self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint]), principal)
+        endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
+        writer = EventWriter(send)
+        async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
+            await writer.event(endpoint.encode(), event="endpoint")
+            group.start_soon(writer.keep_alive, self._keepalive_seconds)
+            group.start_soon(cancel_on_disconnect, request.receive, group.cancel_scope)
+            async for payload in inbox:
+                group.start_soon(self._handle, payload, session, writer)
+
+    async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
+        """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""
+        principal = await self._auth.authenticate(request.headers, resource_path)
+        require_json(request.headers)
+        session_id = next(
+            (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""
+        )
+        if not session_id:
+            raise HTTPError(400, "Add the sessionId query parameter given in the stream's endpoint event.")
+        body = await read_body(request)
+        try:
+            payload = jsonrpc.decode_json(body)
+        except ParseError as exc:
+            return JSONResponse(jsonrpc.failure(None, exc), status_code=400)
+        if not self._owns(session_id, principal) or not await self._bus.deliver(session_id, payload):
+            raise SessionNotFound()
+        return PlainTextResponse("Accepted", status_code=202)
+
+    def _owns(self, session_id: str, principal: Principal) -> bool:
+        """Whether `session_id` is genuine and was opened with this principal's credential."""
+        try:
+            claims = self._signer.loads(session_id)
+        except BadData:
+            return False
+        if not (isinstance(claims, list) and len(claims) == 2 and isinstance(claims[1], str)):
+            return False
+        return hmac.compare_digest(claims[1], principal.fingerprint)
+
+    async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
+        if isinstance(payload, list):
+            if not allows_batches(session.revision):
+                refusal = InvalidRequest(
+                    f"JSON-RPC batches are not allowed in protocol revision {session.revision}"
+                )
+                await writer.event(jsonrpc.encode(jsonrpc.failure(None, refusal)))
+                return
+            answers = [answer for item in payload if (answer := await self._answer(item, session, writer))]
+            if answers:
+                await writer.event(jsonrpc.encode(answers))
+            return
+        answer = await self._answer(payload, session, writer)
+        if answer is not None:
+            await writer.event(jsonrpc.encode(answer))
+
+    async def _answer(self, item: Any, session: _Session, writer: EventWriter) -> dict[str, Any] | None:
+        message: jsonrpc.Message | None = None
+        try:
+            message = jsonrpc.parse_message(item)
+            revision = message_revision(message, None, session.revision)
+        except JSONRPCError as exc:
+            request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
+            return jsonrpc.failure(request_id, exc)
+
+        async def emit(notification: dict[str, Any]) -> None:
+            await writer.event(jsonrpc.encode(notification))
+
+        exchange = Exchange(session.principal, revision, session.session_id, emit)
+        if isinstance(message, jsonrpc.Notification):
+            self._core.handle_notification(message, exchange)
+        if not isinstance(message, jsonrpc.Request):
+            return None
+        response = await self._core.handle_request(message, exchange)
+        if message.method == "initialize" and response is not None and "result" in response:
+            session.revision = response["result"]["protocolVersion"]
+        return response

@@ -1,0 +1,124 @@
+"""DNS-rebinding defence and CORS for the MCP endpoints (pure ASGI middleware).
+
+MCP 2025-11-25 transports: servers MUST validate `Origin`, and a present, invalid Origin MUST get
+403. A browser may only reach the MCP endpoints from `ALLOWED_ORIGINS` or the server's own origin;
+requests without an `Origin` (server-side clients) pass. `Host` must name this server, so a
+rebound DNS name pointing at a local gateway is refused too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Final
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_METHODS: Final = "GET, POST, DELETE, OPTIONS"
+ALLOWED_HEADERS: Final = (
+    "accept, authorization, content-type, last-event-id, mcp-method, mcp-name, mcp-protocol-version, "
+    "mcp-session-id, x-api-key, x-openphone-api-key"
+)
+EXPOSED_HEADERS: Final = "mcp-protocol-version, mcp-session-id, www-authenticate"
+PREFLIGHT_MAX_AGE_SECONDS: Final = 600
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name (without port) names this machine's loopback interface."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OriginGuard:
+    """Refuses foreign browser origins (403) and foreign Host names (421) on `paths`; answers CORS."""
+
+    def __init__(
+        self, app: ASGIApp, *, public_url: str, allowed_origins: Iterable[str], paths: Iterable[str]
+    ) -> None:
+        self.app = app
+        public = urlsplit(public_url)
+        self._public_host = public.netloc.lower()
+        self._is_local = is_loopback_host(public.hostname or "")
+        self._origins = frozenset(allowed_origins) | {f"{public.scheme}://{public.netloc}".lower()}
+        self._paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self._paths:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refusal = self._refusal(headers)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        origin = headers.get("origin")
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await self._preflight(origin)(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                response_headers["access-control-allow-origin"] = origin
+                response_headers["access-control-expose-headers"] = EXPOSED_HEADERS
+                response_headers.add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    def _refusal(self, headers: Headers) -> Response | None:
+        host = headers.get("host", "").lower()
+        if not self._is_known_host(host):
+            return JSONResponse(
+                {
+                    "error": "misdirected_request",
+                    "error_description": "This server does not answer for that Host.",
+                },
+                status_code=421,
+            )
+        origin = headers.get("origin")
+        if origin is not None and not self._is_allowed_origin(origin):
+            return JSONResponse(
+                {
+                    "error": "forbidden",
+                    "error_description": "Requests from this browser origin are not allowed.",
+                },
+                status_code=403,
+            )
+        return None
+
+    def _is_known_host(self, host: str) -> bool:
+        if host == self._public_host:
+            return True
+        # A gateway on loopback answers to any loopback name and port (localhost vs 127.0.0.1).
+        return self._is_local and is_loopback_host(urlsplit(f"//{host}").hostname or "")
+
+    def _is_allowed_origin(self, origin: str) -> bool:
+        normalized = origin.lower().rstrip("/")
+        if normalized in self._origins:
+            return True
+        parts = urlsplit(normalized)
+        return self._is_local and parts.scheme in ("http", "https") and is_loopback_host(parts.hostname or "")
+
+    def _preflight(self, origin: str) -> Response:
+        return Response(
+            status_code=204,
+            headers={
+                "access-control-allow-origin": origin,
+                "access-control-allow-methods": ALLOWED_METHODS,
+                "access-control-allow-headers": ALLOWED_HEADERS,
+                "access-control-max-age": str(PREFLIGHT_MAX_AGE_SECONDS),
+                "vary": "Origin",
+            },
+        )

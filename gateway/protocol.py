@@ -1,0 +1,256 @@
+"""The MCP protocol core: one dispatcher for every transport and every revision.
+
+Transports decode a message, decide which revision it speaks, and hand it here with an `Exchange`
+(who is calling, in which revision, how to send notifications about it). The core answers with a
+JSON-RPC response dict, or None when a cancelled call must go unanswered (2025-11-25
+cancellation: the receiver SHOULD NOT send a response for a cancelled request).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from mcp_types import SERVER_INFO_META_KEY
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from gateway import jsonrpc
+from gateway.auth import Principal
+from gateway.errors import InternalError, InvalidParams, JSONRPCError, MethodNotFound, ResourceNotFound
+from gateway.inflight import InFlightCalls
+from gateway.versions import SUPPORTED_REVISIONS, is_modern, negotiate_revision
+from tools.registry import ProgressReporter, ToolContext, ToolRegistry, no_progress
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# 2026-07-28 caching (SEP-2549): the catalogue only changes with a deploy, and may differ per caller.
+CATALOGUE_TTL_MS: Final = 300_000
+CATALOGUE_CACHE_SCOPE: Final = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """How the server names itself in `initialize` and `server/discover`."""
+
+    name: str
+    version: str
+    title: str
+    instructions: str
+
+    def implementation(self) -> dict[str, str]:
+        """The MCP `Implementation` object."""
+        return {"name": self.name, "title": self.title, "version": self.version}
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request's context, supplied by the transport.
+
+    `emit` sends a notification related to this request, or is None when the transport cannot
+    carry one (a client that accepts only JSON). `namespace` scopes request ids for cancellation.
+    """
+
+    principal: Principal
+    revision: str
+    namespace: str
+    emit: Emit | None = None
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _InitializeParams(_Params):
+    protocol_version: StrictStr = Field(alias="protocolVersion")
+    capabilities: dict[str, Any]
+    client_info: dict[str, Any] = Field(alias="clientInfo")
+
+
+class _CallToolParams(_Params):
+    name: StrictStr
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class _ReadResourceParams(_Params):
+    uri: StrictStr
+
+
+class _CancelledParams(_Params):
+    request_id: StrictStr | StrictInt = Field(alias="requestId")
+
+
+Handler = Callable[[dict[str, Any], Exchange, jsonrpc.RequestId], Awaitable[dict[str, Any] | None]]
+
+
+class ProtocolCore:
+    """Answers MCP requests and notifications; stateless apart from the calls it is running."""
+
+    def __init__(self, registry: ToolRegistry, server_info: ServerInfo, inflight: InFlightCalls) -> None:
+        self._registry = registry
+        self._info = server_info
+        self._inflight = inflight
+        self._capabilities: dict[str, Any] = {
+            "tools": {"listChanged": False},
+            "resources": {"subscribe": False, "listChanged": False},
+        }
+        shared: dict[str, Handler] = {
+            "tools/list": self._list_tools,
+            "tools/call": self._call_tool,
+            "resources/list": self._list_resources,
+            "resources/templates/list": self._list_resource_templates,
+            "resources/read": self._read_resource,
+        }
+        # 2026-07-28 removed initialize and ping, and added server/discover.
+        self._handshake_methods: dict[str, Handler] = {
+            "initialize": self._initialize,
+            "ping": self._ping,
+            **shared,
+        }
+        self._modern_methods: dict[str, Handler] = {"server/discover": self._discover, **shared}
+
+    async def handle_request(self, request: jsonrpc.Request, exchange: Exchange) -> dict[str, Any] | None:
+        """The JSON-RPC response to `request`, or None when it was cancelled."""
+        methods = self._modern_methods if is_modern(exchange.revision) else self._handshake_methods
+        handler = methods.get(request.method)
+        try:
+            if handler is None:
+                raise MethodNotFound(f"Method not found: {request.method}")
+            result = await handler(request.params or {}, exchange, request.id)
+        except JSONRPCError as exc:
+            return jsonrpc.failure(request.id, exc)
+        if result is None:
+            return None
+        if is_modern(exchange.revision):
+            result["resultType"] = "complete"
+            result["_meta"] = {SERVER_INFO_META_KEY: self._info.implementation()}
+        return jsonrpc.success(request.id, result)
+
+    def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
+        """Act on a notification; unknown ones are ignored, as JSON-RPC requires."""
+        if notification.method != "notifications/cancelled":
+            return
+        try:
+            params = _CancelledParams.model_validate(notification.params or {})
+        except ValidationError:
+            return
+        self._inflight.cancel(exchange.namespace, params.request_id)
+
+    async def _initialize(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        parsed = _parse(_InitializeParams, params)
+        return {
+            "protocolVersion": negotiate_revision(parsed.protocol_version),
+            "capabilities": self._capabilities,
+            "serverInfo": self._info.implementation(),
+            "instructions": self._info.instructions,
+        }
+
+    async def _discover(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        return _cacheable(
+            {
+                "supportedVersions": list(SUPPORTED_REVISIONS),
+                "capabilities": self._capabilities,
+                "instructions": self._info.instructions,
+            }
+        )
+
+    async def _ping(self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId) -> dict[str, Any]:
+        return {}
+
+    async def _list_tools(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {"tools": self._registry.listing()}
+        return _cacheable(result) if is_modern(exchange.revision) else result
+
+    async def _list_resources(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {"resources": []}
+        return _cacheable(result) if is_modern(exchange.revision) else result
+
+    async def _list_resource_templates(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {"resourceTemplates": []}
+        return _cacheable(result) if is_modern(exchange.revision) else result
+
+    async def _read_resource(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        uri = _parse(_ReadResourceParams, params).uri
+        # 2026-07-28 (SEP-2164) reports an unknown resource as invalid params; earlier revisions use -32002.
+        if is_modern(exchange.revision):
+            raise InvalidParams(f"Resource not found: {uri}", {"uri": uri})
+        raise ResourceNotFound(f"Resource not found: {uri}", {"uri": uri})
+
+    async def _call_tool(
+        self, params: dict[str, Any], exchange: Exchange, request_id: jsonrpc.RequestId
+    ) -> dict[str, Any] | None:
+        parsed = _parse(_CallToolParams, params)
+        tool = self._registry.get(parsed.name)
+        if tool is None:
+            raise InvalidParams(f"Unknown tool: {parsed.name}")
+        context = ToolContext(
+            api_key=exchange.principal.api_key,
+            principal_fingerprint=exchange.principal.fingerprint,
+            report_progress=_progress_reporter(params, exchange),
+        )
+        with self._inflight.track(exchange.namespace, request_id) as scope:
+            try:
+                result = await tool.run(parsed.arguments, context)
+            except Exception as exc:
+                # The request boundary: the caller learns only that the call failed, never why.
+                logger.error("tool %s failed with %s", tool.name, type(exc).__name__)
+                raise InternalError("Internal error while running the tool") from exc
+        if scope.cancelled_caught:
+            logger.info("tool %s cancelled by the client", tool.name)
+            return None
+        return result
+
+
+def _parse(model: type[ModelT], params: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {jsonrpc.describe_envelope_error(exc)}") from exc
+
+
+def _cacheable(result: dict[str, Any]) -> dict[str, Any]:
+    result["ttlMs"] = CATALOGUE_TTL_MS
+    result["cacheScope"] = CATALOGUE_CACHE_SCOPE
+    return result
+
+
+def _progress_reporter(params: dict[str, Any], exchange: Exchange) -> ProgressReporter:
+    """A reporter that sends notifications/progress for the caller's progressToken, strictly increasing."""
+    meta = params.get("_meta")
+    token = meta.get("progressToken") if isinstance(meta, dict) else None
+    emit = exchange.emit
+    if emit is None or not (
+        isinstance(token, str) or (isinstance(token, int) and not isinstance(token, bool))
+    ):
+        return no_progress
+    last: list[float] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        # 2025-03-26 progress: "The progress value MUST increase with each notification".
+        if last and progress <= last[0]:
+            return
+        last[:] = [progress]
+        body: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            body["total"] = total
+        if message is not None:
+            body["message"] = message
+        await emit(jsonrpc.notification("notifications/progress", body))
+
+    return report

@@ -1,0 +1,165 @@
+"""Settings: built once from the environment at start-up and passed down; nothing else reads it.
+
+A missing or malformed value stops start-up with one line naming the variable (`SettingsError`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gateway.errors import SettingsError
+
+logger = logging.getLogger(__name__)
+
+SECRET_KEY_BYTES = 32
+OPENPHONE_API_BASE = "https://api.openphone.com"
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def decode_secret_key(text: str) -> bytes:
+    """A `SECRET_KEYS` entry: 32 random bytes, base64url without padding (what `keygen` prints)."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("each key must be base64url text as printed by `openphone-mcp keygen`") from exc
+    if len(raw) < SECRET_KEY_BYTES:
+        raise ValueError(
+            f"each key must decode to at least {SECRET_KEY_BYTES} bytes; run `openphone-mcp keygen`"
+        )
+    return raw
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class Settings(BaseSettings):
+    """Every setting the gateway reads, validated; the instance is frozen."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=False)
+
+    port: int = Field(default=8000, ge=0, le=65535)
+    host: str = "127.0.0.1"
+    public_url: str = ""
+    secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    gateway_env: Literal["development", "production"] = "development"
+    openphone_api_base: str = OPENPHONE_API_BASE
+    openphone_api_key: SecretStr | None = None
+    allow_env_api_key: bool = False
+    allowed_origins: CommaList = ()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    forwarded_allow_ips: CommaList = ("127.0.0.1",)
+    fly_machine_id: str | None = None
+    sandbox: bool = False
+
+    @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        keys = _split_commas(value)
+        for key in keys:
+            decode_secret_key(key.get_secret_value() if isinstance(key, SecretStr) else key)
+        return keys
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("public_url", "openphone_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or a fragment")
+        return value.rstrip("/")
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return tuple(_origin(origin) for origin in value)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if not self.public_url:
+            object.__setattr__(self, "public_url", f"http://127.0.0.1:{self.port}")
+        if self.allow_env_api_key and self.openphone_api_key is None:
+            raise ValueError("ALLOW_ENV_API_KEY=true needs OPENPHONE_API_KEY")
+        if self.is_production and not self.secret_keys:
+            raise ValueError(
+                "SECRET_KEYS is required in production; set it to the output of `openphone-mcp keygen`"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        """Production: GATEWAY_ENV=production, or running on a Fly.io machine."""
+        return self.gateway_env == "production" or self.fly_machine_id is not None
+
+    @property
+    def public_origin(self) -> str:
+        """The scheme://host[:port] of PUBLIC_URL, lower-cased."""
+        return _origin(self.public_url)
+
+    @property
+    def public_path(self) -> str:
+        """The path prefix of PUBLIC_URL ("" when it is served at the root)."""
+        return urlsplit(self.public_url).path.rstrip("/")
+
+    @property
+    def env_api_key(self) -> str | None:
+        """The operator's OpenPhone key, only when they opted in to serving it to every caller."""
+        if self.allow_env_api_key and self.openphone_api_key is not None:
+            return self.openphone_api_key.get_secret_value()
+        return None
+
+    def secret_key_bytes(self) -> tuple[bytes, ...]:
+        """The decoded SECRET_KEYS, first one current."""
+        return tuple(decode_secret_key(key.get_secret_value()) for key in self.secret_keys)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the process environment, with CLI options (when given) on top.
+
+    Raises `SettingsError` with one line naming the first bad variable, never its value.
+    """
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        raise SettingsError(describe_settings_error(exc)) from None
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line: the variable's name and what is wrong with it (never its value)."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    message = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:
+        return f"invalid configuration: {message}"
+    return f"invalid setting {str(first['loc'][0]).upper()}: {message}"

@@ -1,0 +1,195 @@
+"""The Streamable HTTP transport at `/mcp` (MCP 2025-03-26 and later; stateless 2026-07-28).
+
+Sessionless by design: no `Mcp-Session-Id` is handed out, so any instance answers any request and
+DELETE has nothing to end (405, as the spec allows). A request is answered with JSON unless the
+call sends a notification first (progress), in which case the response upgrades to an event
+stream. GET opens the legacy HTTP+SSE stream for clients configured that way, else 405.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Final
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from starlette.requests import Request as HTTPRequest
+from starlette.types import Receive, Scope, Send
+
+from gateway import jsonrpc
+from gateway.auth import Authenticator
+from gateway.envelope import message_revision, unsupported_revision
+from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
+from gateway.http import Accepts, negotiate, read_body, require_json
+from gateway.legacy_sse import LegacySSE
+from gateway.protocol import Exchange, ProtocolCore
+from gateway.streaming import EventWriter, cancel_on_disconnect
+from gateway.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, allows_batches, is_modern
+
+RESOURCE_PATH: Final = "/mcp"
+MESSAGES_PATH: Final = "/mcp/messages"
+
+# 2026-07-28 streamable HTTP: "unknown method -> 404"; every other envelope failure is 400.
+_MODERN_ERROR_STATUS: Final[Mapping[int, int]] = {-32601: 404, -32603: 200}
+
+
+class StreamableHTTP:
+    """The ASGI endpoint behind `/mcp`."""
+
+    def __init__(self, core: ProtocolCore, authenticator: Authenticator, legacy: LegacySSE) -> None:
+        self._core = core
+        self._auth = authenticator
+        self._legacy = legacy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = HTTPRequest(scope, receive)
+        if request.method == "POST":
+            await self._post(request, send)
+        elif request.method == "GET" and _wants_legacy_stream(request.headers):
+            await self._legacy.open_stream(request, send, RESOURCE_PATH, MESSAGES_PATH)
+        else:
+            raise HTTPError(
+                405,
+                "This endpoint is stateless: POST JSON-RPC messages to it. A GET opens a legacy SSE "
+                "stream only with Accept: text/event-stream and no Mcp-Session-Id.",
+                {"allow": "GET, POST"},
+            )
+
+    async def _post(self, request: HTTPRequest, send: Send) -> None:
+        principal = await self._auth.authenticate(request.headers, RESOURCE_PATH)
+        require_json(request.headers)
+        accepts = negotiate(request.headers.get("accept"))
+        body = await read_body(request)
+        payload: Any = None
+        message: jsonrpc.Message | None = None
+        try:
+            payload = jsonrpc.decode_json(body)
+            fallback = _handshake_revision(request.headers.get("mcp-protocol-version"))
+            if isinstance(payload, list):
+                await self._batch(payload, Exchange(principal, fallback, principal.fingerprint), send)
+                return
+            message = jsonrpc.parse_message(payload)
+            revision = message_revision(message, request.headers, fallback)
+        except JSONRPCError as exc:
+            request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
+            await send_json(send, 400, jsonrpc.failure(request_id, exc))
+            return
+        exchange = Exchange(principal, revision, principal.fingerprint)
+        if isinstance(message, jsonrpc.Request):
+            await self._answer(message, exchange, accepts, request.receive, send)
+            return
+        if isinstance(message, jsonrpc.Notification):
+            self._core.handle_notification(message, exchange)
+        await send_empty(send, 202)
+
+    async def _batch(self, payload: list[Any], exchange: Exchange, send: Send) -> None:
+        """2025-03-26 batches: each member answered in order; notifications only -> 202."""
+        if not allows_batches(exchange.revision):
+            refusal = InvalidRequest(
+                f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}"
+            )
+            await send_json(send, 400, jsonrpc.failure(None, refusal))
+            return
+        if not payload:
+            await send_json(send, 400, jsonrpc.failure(None, InvalidRequest("Invalid request: empty batch")))
+            return
+        responses = []
+        for item in payload:
+            response = await answer_member(self._core, item, exchange)
+            if response is not None:
+                responses.append(response)
+        if responses:
+            await send_json(send, 200, responses)
+        else:
+            await send_empty(send, 202)
+
+    async def _answer(
+        self, message: jsonrpc.Request, exchange: Exchange, accepts: Accepts, receive: Receive, send: Send
+    ) -> None:
+        """Run the request; reply with JSON, or upgrade to an event stream once a notification is sent."""
+        sender, outbox = anyio.create_memory_object_stream[dict[str, Any]](math.inf)
+        exchange = replace(exchange, emit=sender.send if accepts.event_stream else None)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._run, message, exchange, sender)
+            group.start_soon(cancel_on_disconnect, receive, group.cancel_scope)
+            async with outbox:
+                await _reply(outbox, accepts, is_modern(exchange.revision), send)
+            group.cancel_scope.cancel()
+
+    async def _run(
+        self, message: jsonrpc.Request, exchange: Exchange, sender: MemoryObjectSendStream[dict[str, Any]]
+    ) -> None:
+        async with sender:
+            response = await self._core.handle_request(message, exchange)
+            if response is not None:
+                await sender.send(response)
+
+
+async def answer_member(core: ProtocolCore, item: Any, exchange: Exchange) -> dict[str, Any] | None:
+    """The response to one member of a batch, or None for a notification."""
+    try:
+        message = jsonrpc.parse_message(item)
+    except InvalidRequest as exc:
+        return jsonrpc.failure(jsonrpc.recover_id(item), exc)
+    if isinstance(message, jsonrpc.Request):
+        if message.method == "initialize":
+            # 2025-03-26 lifecycle: the initialize request MUST NOT be part of a JSON-RPC batch.
+            return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
+        return await core.handle_request(message, exchange)
+    if isinstance(message, jsonrpc.Notification):
+        core.handle_notification(message, exchange)
+    return None
+
+
+async def _reply(
+    outbox: MemoryObjectReceiveStream[dict[str, Any]], accepts: Accepts, modern: bool, send: Send
+) -> None:
+    try:
+        first: dict[str, Any] | None = await outbox.receive()
+    except anyio.EndOfStream:
+        first = None
+    if first is not None and "method" not in first and accepts.json:
+        status = _MODERN_ERROR_STATUS.get(first["error"]["code"], 400) if modern and "error" in first else 200
+        await send_json(send, status, first)
+        return
+    if first is None and not accepts.event_stream:
+        await send_empty(send, 204)
+        return
+    writer = EventWriter(send)
+    if first is not None:
+        await writer.event(jsonrpc.encode(first))
+    async for item in outbox:
+        await writer.event(jsonrpc.encode(item))
+    await writer.close()
+
+
+def _wants_legacy_stream(headers: Mapping[str, str]) -> bool:
+    return "mcp-session-id" not in headers and "text/event-stream" in headers.get("accept", "").lower()
+
+
+def _handshake_revision(value: str | None) -> str:
+    """The revision named by MCP-Protocol-Version; absent means 2025-03-26.
+
+    2025-06-18 transports: an invalid or unsupported value MUST get 400 Bad Request.
+    """
+    if value is None:
+        return UNHEADERED_REVISION
+    if value in HANDSHAKE_REVISIONS or is_modern(value):
+        return value
+    raise unsupported_revision(value)
+
+
+async def send_json(send: Send, status: int, body: Any) -> None:
+    """A complete JSON response."""
+    data = jsonrpc.encode(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def send_empty(send: Send, status: int) -> None:
+    """A response with no body (202 for notifications, 204 for a cancelled request)."""
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,1 @@
+"""The developer landing page and the look it shares with the consent page."""

@@ -1,0 +1,100 @@
+"""Test tools: small, real tools registered only in tests, to drive the protocol core end to end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import anyio
+from pydantic import BaseModel, Field
+
+from tools.errors import ToolError
+from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
+
+READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
+
+
+class AddInput(BaseModel):
+    a: int = Field(description="first addend", ge=-1_000_000, le=1_000_000)
+    b: int = Field(description="second addend", ge=-1_000_000, le=1_000_000)
+
+
+class Sum(BaseModel):
+    total: int
+
+
+class StepsInput(BaseModel):
+    steps: int = Field(ge=1, le=20)
+    delay_seconds: float = Field(default=0.01, ge=0, le=1)
+
+
+class StepsDone(BaseModel):
+    steps_done: int
+
+
+class WaitInput(BaseModel):
+    label: str = Field(min_length=1, max_length=40)
+
+
+class Empty(BaseModel):
+    pass
+
+
+@dataclass
+class Probe:
+    """What the test tools saw, so a test can check the server side of a cancellation."""
+
+    started: set[str] = field(default_factory=set)
+    cancelled: set[str] = field(default_factory=set)
+    finished: set[str] = field(default_factory=set)
+
+
+def build_test_registry(probe: Probe) -> ToolRegistry:
+    """A registry of test tools reporting to `probe`."""
+
+    async def add(arguments: AddInput, context: ToolContext) -> Sum:
+        return Sum(total=arguments.a + arguments.b)
+
+    async def count_steps(arguments: StepsInput, context: ToolContext) -> StepsDone:
+        for step in range(1, arguments.steps + 1):
+            await anyio.sleep(arguments.delay_seconds)
+            await context.report_progress(step, arguments.steps, f"step {step}")
+        return StepsDone(steps_done=arguments.steps)
+
+    async def wait_forever(arguments: WaitInput, context: ToolContext) -> Empty:
+        probe.started.add(arguments.label)
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            probe.cancelled.add(arguments.label)
+            raise
+        finally:
+            probe.finished.add(arguments.label)
+        return Empty()
+
+    async def refuse(arguments: Empty, context: ToolContext) -> Empty:
+        raise ToolError("The upstream refused the request.")
+
+    async def crash(arguments: Empty, context: ToolContext) -> Empty:
+        raise RuntimeError("secret internals: key=sk-should-never-leak")
+
+    def tool(name: str, model: type[BaseModel], output: type[BaseModel], handler: object) -> Tool[BaseModel, BaseModel]:
+        return Tool(
+            name=name,
+            title=name.replace("-", " ").title(),
+            description=f"Test tool {name}.",
+            input_model=model,
+            output_model=output,
+            handler=handler,  # type: ignore[arg-type]
+            annotations=READ_ONLY,
+            scope="test",
+        )
+
+    return ToolRegistry(
+        [
+            tool("add", AddInput, Sum, add),
+            tool("count-steps", StepsInput, StepsDone, count_steps),
+            tool("wait-forever", WaitInput, Empty, wait_forever),
+            tool("refuse", Empty, Empty, refuse),
+            tool("crash", Empty, Empty, crash),
+        ]
+    )

@@ -1,0 +1,158 @@
+"""The tool registry: one declaration per tool feeds `tools/list`, argument validation and the docs.
+
+A `Tool` names its input and output pydantic models; their JSON Schemas become `inputSchema` and
+`outputSchema`, and the same input model validates arguments before the handler runs. Results carry
+`structuredContent` plus a JSON text copy (MCP 2025-06-18 tools: "a tool that returns structured
+content SHOULD also return the serialized JSON in a TextContent block").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from tools.errors import ToolDeclarationError, ToolError
+
+logger = logging.getLogger(__name__)
+
+InT = TypeVar("InT", bound=BaseModel)
+OutT = TypeVar("OutT", bound=BaseModel)
+
+# MCP 2025-11-25 tools: names SHOULD be 1-128 characters of [A-Za-z0-9_.-].
+TOOL_NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+ProgressReporter = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+async def no_progress(progress: float, total: float | None, message: str | None) -> None:
+    """The reporter used when the caller passed no progressToken."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """What a handler may use besides its arguments: the caller's key and a progress reporter."""
+
+    api_key: str
+    principal_fingerprint: str
+    report_progress: ProgressReporter = no_progress
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAnnotations:
+    """MCP tool annotations (2025-03-26): hints about side effects, declared honestly per tool."""
+
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+
+    def to_wire(self, title: str) -> dict[str, Any]:
+        """The `annotations` member of a tools/list entry."""
+        return {
+            "title": title,
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Tool(Generic[InT, OutT]):
+    """One tool, declared once.
+
+    `scope` is the OAuth scope a caller needs; `chatgpt_visible` sets ChatGPT's
+    `openai/visibility` (a hidden tool stays callable but is not offered to the model).
+    """
+
+    name: str
+    title: str
+    description: str
+    input_model: type[InT]
+    output_model: type[OutT]
+    handler: Callable[[InT, ToolContext], Awaitable[OutT]]
+    annotations: ToolAnnotations
+    scope: str
+    chatgpt_visible: bool = True
+
+    def describe(self) -> dict[str, Any]:
+        """The tools/list entry."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputSchema": self.input_model.model_json_schema(by_alias=True),
+            "outputSchema": self.output_model.model_json_schema(by_alias=True, mode="serialization"),
+            "annotations": self.annotations.to_wire(self.title),
+            "_meta": {"openai/visibility": "public" if self.chatgpt_visible else "private"},
+        }
+
+    async def run(self, arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
+        """Validate `arguments`, run the handler and build the CallToolResult.
+
+        Validation failures and `ToolError`s become `isError` results (MCP 2025-11-25 tools: input
+        validation errors are tool execution errors, so the model can correct itself).
+        """
+        try:
+            parsed = self.input_model.model_validate(arguments)
+        except ValidationError as exc:
+            return error_result(describe_validation_error(exc))
+        try:
+            output = await self.handler(parsed, context)
+        except ToolError as exc:
+            return error_result(str(exc))
+        structured = output.model_dump(mode="json", by_alias=True)
+        return {
+            "content": [{"type": "text", "text": orjson.dumps(structured).decode()}],
+            "structuredContent": structured,
+            "isError": False,
+        }
+
+
+@dataclass(slots=True)
+class ToolRegistry:
+    """An explicit, ordered list of tools; names are unique and listing order is deterministic."""
+
+    tools: Sequence[Tool[Any, Any]]
+    _by_name: dict[str, Tool[Any, Any]] = field(init=False)
+    _listing: list[dict[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {}
+        for tool in self.tools:
+            if not TOOL_NAME_PATTERN.fullmatch(tool.name):
+                raise ToolDeclarationError(
+                    f"tool name {tool.name!r} must be 1-128 characters of [A-Za-z0-9_.-]"
+                )
+            if tool.name in self._by_name:
+                raise ToolDeclarationError(f"tool name {tool.name!r} is declared twice")
+            self._by_name[tool.name] = tool
+        self._listing = [tool.describe() for tool in self.tools]
+
+    def get(self, name: str) -> Tool[Any, Any] | None:
+        """The tool called `name`, or None."""
+        return self._by_name.get(name)
+
+    def listing(self) -> list[dict[str, Any]]:
+        """The tools/list entries, computed once at construction."""
+        return self._listing
+
+
+def error_result(message: str) -> dict[str, Any]:
+    """A CallToolResult reporting a failure the model should see."""
+    return {"content": [{"type": "text", "text": message}], "isError": True}
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Name every failing argument and the rule it broke, without echoing the values given."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']} ({error['type']})")
+    return "Invalid arguments: " + "; ".join(problems)
