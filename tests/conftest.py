@@ -92,3 +92,11 @@ def live_server() -> Iterator[LiveServer]:
 async def http(live_server: LiveServer) -> Any:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as client:
         yield client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a test that did not run: fail the session rather than pass it off as green."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -77,7 +77,9 @@ def build_test_registry(probe: Probe) -> ToolRegistry:
     async def crash(arguments: Empty, context: ToolContext) -> Empty:
         raise RuntimeError("secret internals: key=sk-should-never-leak")
 
-    def tool(name: str, model: type[BaseModel], output: type[BaseModel], handler: object) -> Tool[BaseModel, BaseModel]:
+    def tool(
+        name: str, model: type[BaseModel], output: type[BaseModel], handler: object
+    ) -> Tool[BaseModel, BaseModel]:
         return Tool(
             name=name,
             title=name.replace("-", " ").title(),
