@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import anyio
@@ -10,6 +12,7 @@ from pydantic import BaseModel, Field
 from tools.errors import ToolError
 from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
 
+CANCEL_WAIT_SECONDS = 5.0
 READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
 
 
@@ -41,11 +44,25 @@ class Empty(BaseModel):
 
 @dataclass
 class Probe:
-    """What the test tools saw, so a test can check the server side of a cancellation."""
+    """What the test tools saw, so a test can check the server side of a cancellation.
+
+    The server runs on its own thread and event loop, so waiting happens on a threading.Event.
+    """
 
     started: set[str] = field(default_factory=set)
     cancelled: set[str] = field(default_factory=set)
     finished: set[str] = field(default_factory=set)
+    _cancellations: defaultdict[str, threading.Event] = field(
+        default_factory=lambda: defaultdict(threading.Event)
+    )
+
+    def note_cancelled(self, label: str) -> None:
+        self.cancelled.add(label)
+        self._cancellations[label].set()
+
+    async def wait_cancelled(self, label: str) -> bool:
+        """Whether the call labelled `label` was cancelled within CANCEL_WAIT_SECONDS."""
+        return await anyio.to_thread.run_sync(self._cancellations[label].wait, CANCEL_WAIT_SECONDS)
 
 
 def build_test_registry(probe: Probe) -> ToolRegistry:
@@ -65,7 +82,7 @@ def build_test_registry(probe: Probe) -> ToolRegistry:
         try:
             await anyio.sleep_forever()
         except anyio.get_cancelled_exc_class():
-            probe.cancelled.add(arguments.label)
+            probe.note_cancelled(arguments.label)
             raise
         finally:
             probe.finished.add(arguments.label)
