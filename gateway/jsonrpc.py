@@ -87,9 +87,11 @@ def recover_id(obj: Any) -> RequestId | None:
 
 def describe_envelope_error(exc: ValidationError) -> str:
     """One sentence naming the first envelope member that is wrong."""
-    first = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "message"
-    return f"{where}: {first['msg']}"
+    first = exc.errors(include_url=False, include_input=False)[0]
+    member = str(first["loc"][0]) if first["loc"] else "message"
+    if member == "id":
+        return "id: must be a string or an integer"
+    return f"{member}: {first['msg']}"
 
 
 def success(request_id: RequestId, result: dict[str, Any]) -> dict[str, Any]:
