@@ -1,0 +1,115 @@
+"""The `openphone-mcp` command as a real process: help, keygen, settings errors, serve and SIGTERM."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_API_KEY, free_port
+
+COMMAND = [sys.executable, "-m", "gateway"]
+START_TIMEOUT_SECONDS = 15
+STOP_TIMEOUT_SECONDS = 15
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=30, env=env, check=False)
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """The parent environment without any gateway setting, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENPHONE_", "GATEWAY_", "SECRET_"))}
+    env.update(values)
+    return env
+
+
+def test_help_names_both_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "serve" in result.stdout
+    assert "keygen" in result.stdout
+
+
+def test_serve_help_describes_its_options() -> None:
+    result = run("serve", "--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--sandbox"):
+        assert option in result.stdout
+
+
+def test_keygen_prints_a_fresh_32_byte_key() -> None:
+    first, second = run("keygen").stdout.strip(), run("keygen").stdout.strip()
+    assert first != second
+    assert len(base64.urlsafe_b64decode(first + "=")) == 32
+
+
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it() -> None:
+    result = run("serve", env=clean_env(GATEWAY_ENV="staging"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "openphone-mcp: invalid setting GATEWAY_ENV: Input should be 'development' or 'production'\n"
+    )
+
+
+def test_production_refuses_to_start_without_secret_keys() -> None:
+    result = run("serve", env=clean_env(GATEWAY_ENV="production"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "openphone-mcp: invalid configuration: SECRET_KEYS is required in production"
+    )
+
+
+@pytest.fixture
+def serving() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port), "--sandbox"],
+        env=clean_env(LOG_LEVEL="info"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/mcp", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    try:
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def test_serve_answers_without_a_server_header(serving: tuple[subprocess.Popen[str], str]) -> None:
+    _, url = serving
+    response = httpx.post(
+        f"{url}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={"x-openphone-api-key": TEST_API_KEY},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert "server" not in response.headers
+
+
+def test_sigterm_shuts_down_gracefully(serving: tuple[subprocess.Popen[str], str]) -> None:
+    """uvicorn finishes its shutdown, then re-raises SIGTERM so supervisors see why the process ended."""
+    process, _ = serving
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "Application shutdown complete." in output
+    assert "Traceback" not in output
