@@ -54,25 +54,32 @@ class Accepts:
 
 
 def negotiate(accept: str | None) -> Accepts:
-    """Read an Accept header (RFC 9110 §12.5.1) leniently: either type, `*/*` or none at all will do.
+    """Read an Accept header leniently: either type, `*/*` or no header at all will do.
 
-    Raises 406 only when the client lists media types and none of them is one we can send.
+    RFC 9110 §12.5.1: the most specific matching range decides each type's quality, so
+    `text/event-stream;q=0, */*` excludes event streams. Raises 406 only when the client lists
+    media types and neither of ours is acceptable.
     """
     if not accept or not accept.strip():
         return Accepts(json=True, event_stream=True)
-    ranges = set()
+    qualities: dict[str, float] = {}
     for item in accept.split(","):
         media_range, *params = (part.strip() for part in item.split(";"))
-        if _quality(params) > 0:
-            ranges.add(media_range.lower())
-    wildcard = "*/*" in ranges
+        qualities[media_range.lower()] = _quality(params)
     accepts = Accepts(
-        json=wildcard or JSON_MEDIA_TYPE in ranges or "application/*" in ranges,
-        event_stream=wildcard or SSE_MEDIA_TYPE in ranges or "text/*" in ranges,
+        json=_accepts(qualities, JSON_MEDIA_TYPE), event_stream=_accepts(qualities, SSE_MEDIA_TYPE)
     )
     if not (accepts.json or accepts.event_stream):
         raise HTTPError(406, "Accept application/json or text/event-stream.")
     return accepts
+
+
+def _accepts(qualities: dict[str, float], media_type: str) -> bool:
+    """Whether the most specific range matching `media_type` has a quality above zero."""
+    for candidate in (media_type, media_type.split("/")[0] + "/*", "*/*"):
+        if candidate in qualities:
+            return qualities[candidate] > 0
+    return False
 
 
 def _quality(params: list[str]) -> float:

@@ -37,6 +37,14 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _hostname(url: str) -> str:
+    """The host of `url`, or "" when it is malformed (a hostile header must not raise)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 class OriginGuard:
     """Refuses foreign browser origins (403) and foreign Host names (421) on `paths`; answers CORS."""
 
@@ -102,14 +110,14 @@ class OriginGuard:
         if host == self._public_host:
             return True
         # A gateway on loopback answers to any loopback name and port (localhost vs 127.0.0.1).
-        return self._is_local and is_loopback_host(urlsplit(f"//{host}").hostname or "")
+        return self._is_local and is_loopback_host(_hostname(f"//{host}"))
 
     def _is_allowed_origin(self, origin: str) -> bool:
         normalized = origin.lower().rstrip("/")
         if normalized in self._origins:
             return True
-        parts = urlsplit(normalized)
-        return self._is_local and parts.scheme in ("http", "https") and is_loopback_host(parts.hostname or "")
+        is_web = normalized.startswith(("http://", "https://"))
+        return self._is_local and is_web and is_loopback_host(_hostname(normalized))
 
     def _preflight(self, origin: str) -> Response:
         return Response(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 SECRET_KEY_BYTES = 32
 OPENPHONE_API_BASE = "https://api.openphone.com"
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
@@ -32,6 +35,9 @@ def _split_commas(value: Any) -> Any:
 
 def decode_secret_key(text: str) -> bytes:
     """A `SECRET_KEYS` entry: 32 random bytes, base64url without padding (what `keygen` prints)."""
+    # urlsafe_b64decode silently drops characters outside the alphabet, so check the alphabet first.
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError("each key must be base64url text as printed by `openphone-mcp keygen`")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -103,7 +109,7 @@ class Settings(BaseSettings):
         for origin in value:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+                raise ValueError("each entry must be an origin like https://app.example.com")
         return tuple(_origin(origin) for origin in value)
 
     @model_validator(mode="after")

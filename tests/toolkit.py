@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
@@ -103,7 +105,7 @@ def build_test_registry(probe: Probe) -> ToolRegistry:
             description=f"Test tool {name}.",
             input_model=model,
             output_model=output,
-            handler=handler,  # type: ignore[arg-type]
+            handler=handler,
             annotations=READ_ONLY,
             scope="test",
         )

@@ -1,0 +1,290 @@
+"""The tool registry: declarations, listings and argument validation (`tools/registry.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.errors import ToolDeclarationError, ToolError
+from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
+
+CONTEXT = ToolContext(api_key="op-test-key-0123456789", principal_fingerprint="0123456789abcdef")
+READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
+SENDS = ToolAnnotations(read_only=False, destructive=True, idempotent=False, open_world=True)
+
+
+class EchoInput(BaseModel):
+    text: str = Field(min_length=1, max_length=20, description="what to echo")
+    times: int = Field(default=1, ge=1, le=3)
+
+
+class Echoed(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    echoed_text: str = Field(alias="echoedText")
+    times: int
+
+
+class Recipient(BaseModel):
+    number: str = Field(pattern=r"^\+[1-9][0-9]{1,14}$")
+
+
+class SendInput(BaseModel):
+    to: list[Recipient] = Field(min_length=1)
+
+
+class Recorder:
+    """A handler that records each call and echoes its input."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[EchoInput, ToolContext]] = []
+
+    async def __call__(self, arguments: EchoInput, context: ToolContext) -> Echoed:
+        self.calls.append((arguments, context))
+        return Echoed(echoed_text=arguments.text * arguments.times, times=arguments.times)
+
+
+async def refuse(arguments: EchoInput, context: ToolContext) -> Echoed:
+    raise ToolError("OpenPhone refused the request: the number is not in your workspace.")
+
+
+async def crash(arguments: EchoInput, context: ToolContext) -> Echoed:
+    raise RuntimeError("boom")
+
+
+async def send(arguments: SendInput, context: ToolContext) -> Echoed:
+    return Echoed(echoed_text="sent", times=1)
+
+
+def echo_tool(name: str = "echo", handler: Any = None, **options: Any) -> Tool[EchoInput, Echoed]:
+    return Tool(
+        name=name,
+        title="Echo",
+        description="Echo the text back.",
+        input_model=EchoInput,
+        output_model=Echoed,
+        handler=handler or Recorder(),
+        annotations=READ_ONLY,
+        scope="test",
+        **options,
+    )
+
+
+def send_tool() -> Tool[SendInput, Echoed]:
+    return Tool(
+        name="send-message",
+        title="Send message",
+        description="Send a message.",
+        input_model=SendInput,
+        output_model=Echoed,
+        handler=send,
+        annotations=SENDS,
+        scope="messages:write",
+    )
+
+
+def test_duplicate_names_are_refused() -> None:
+    with pytest.raises(ToolDeclarationError) as caught:
+        ToolRegistry([echo_tool(), send_tool(), echo_tool()])
+    assert str(caught.value) == "tool name 'echo' is declared twice"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("send message", id="space"),
+        pytest.param("messages/send", id="slash"),
+        pytest.param("envoyé", id="non-ascii"),
+        pytest.param("a" * 129, id="129-characters"),
+        pytest.param("echo\n", id="trailing-newline"),
+    ],
+)
+def test_bad_names_are_refused(name: str) -> None:
+    with pytest.raises(ToolDeclarationError) as caught:
+        ToolRegistry([echo_tool(name)])
+    assert str(caught.value) == f"tool name {name!r} must be 1-128 characters of [A-Za-z0-9_.-]"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a", id="one-character"),
+        pytest.param("a" * 128, id="128-characters"),
+        pytest.param("Messages.send_v2-beta", id="every-character-class"),
+    ],
+)
+def test_good_names_are_accepted(name: str) -> None:
+    assert ToolRegistry([echo_tool(name)]).get(name) is not None
+
+
+def test_describe() -> None:
+    """The tools/list entry carries the schemas, all four hints, the title and ChatGPT visibility."""
+    assert send_tool().describe() == {
+        "name": "send-message",
+        "title": "Send message",
+        "description": "Send a message.",
+        "inputSchema": {
+            "$defs": {
+                "Recipient": {
+                    "properties": {
+                        "number": {"pattern": r"^\+[1-9][0-9]{1,14}$", "title": "Number", "type": "string"}
+                    },
+                    "required": ["number"],
+                    "title": "Recipient",
+                    "type": "object",
+                }
+            },
+            "properties": {
+                "to": {"items": {"$ref": "#/$defs/Recipient"}, "minItems": 1, "title": "To", "type": "array"}
+            },
+            "required": ["to"],
+            "title": "SendInput",
+            "type": "object",
+        },
+        "outputSchema": {
+            "properties": {
+                "echoedText": {"title": "Echoedtext", "type": "string"},
+                "times": {"title": "Times", "type": "integer"},
+            },
+            "required": ["echoedText", "times"],
+            "title": "Echoed",
+            "type": "object",
+        },
+        "annotations": {
+            "title": "Send message",
+            "readOnlyHint": False,
+            "destructiveHint": True,
+            "idempotentHint": False,
+            "openWorldHint": True,
+        },
+        "_meta": {"openai/visibility": "public"},
+    }
+
+
+def test_describe_input_schema_carries_field_rules() -> None:
+    assert echo_tool().describe()["inputSchema"]["properties"] == {
+        "text": {
+            "description": "what to echo",
+            "maxLength": 20,
+            "minLength": 1,
+            "title": "Text",
+            "type": "string",
+        },
+        "times": {"default": 1, "maximum": 3, "minimum": 1, "title": "Times", "type": "integer"},
+    }
+
+
+def test_describe_read_only_hints() -> None:
+    assert echo_tool().describe()["annotations"] == {
+        "title": "Echo",
+        "readOnlyHint": True,
+        "destructiveHint": False,
+        "idempotentHint": True,
+        "openWorldHint": False,
+    }
+
+
+def test_describe_hidden_tool_is_private_to_chatgpt() -> None:
+    assert echo_tool(chatgpt_visible=False).describe()["_meta"] == {"openai/visibility": "private"}
+
+
+@pytest.mark.anyio
+async def test_run_success_gives_structured_content_and_a_compact_json_copy() -> None:
+    result = await echo_tool().run({"text": "hi", "times": 2}, CONTEXT)
+    assert result == {
+        "content": [{"type": "text", "text": '{"echoedText":"hihi","times":2}'}],
+        "structuredContent": {"echoedText": "hihi", "times": 2},
+        "isError": False,
+    }
+
+
+@pytest.mark.anyio
+async def test_run_passes_parsed_arguments_and_the_context() -> None:
+    recorder = Recorder()
+    await echo_tool(handler=recorder).run({"text": "hi"}, CONTEXT)
+    assert recorder.calls == [(EchoInput(text="hi", times=1), CONTEXT)]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({}, "Invalid arguments: text: Field required (missing)", id="missing"),
+        pytest.param(
+            {"text": "", "times": 9},
+            "Invalid arguments: text: String should have at least 1 character (string_too_short); "
+            "times: Input should be less than or equal to 3 (less_than_equal)",
+            id="every-field-named",
+        ),
+        pytest.param(
+            {"text": "hi", "times": "op-secret-value"},
+            "Invalid arguments: times: Input should be a valid integer, unable to parse string as an integer "
+            "(int_parsing)",
+            id="value-not-echoed",
+        ),
+        pytest.param(
+            {"text": ["hi"]},
+            "Invalid arguments: text: Input should be a valid string (string_type)",
+            id="wrong-type",
+        ),
+    ],
+)
+async def test_run_rejects_bad_arguments_before_the_handler(arguments: dict[str, Any], message: str) -> None:
+    recorder = Recorder()
+    result = await echo_tool(handler=recorder).run(arguments, CONTEXT)
+    assert (result, recorder.calls) == ({"content": [{"type": "text", "text": message}], "isError": True}, [])
+
+
+@pytest.mark.anyio
+async def test_run_names_nested_argument_locations() -> None:
+    result = await send_tool().run({"to": [{"number": "+15550100"}, {"number": "555"}]}, CONTEXT)
+    assert result == {
+        "content": [
+            {
+                "type": "text",
+                "text": r"Invalid arguments: to.1.number: String should match pattern '^\+[1-9][0-9]{1,14}$' "
+                "(string_pattern_mismatch)",
+            }
+        ],
+        "isError": True,
+    }
+
+
+@pytest.mark.anyio
+async def test_run_turns_a_tool_error_into_an_error_result_with_its_message() -> None:
+    result = await echo_tool(handler=refuse).run({"text": "hi"}, CONTEXT)
+    assert result == {
+        "content": [
+            {"type": "text", "text": "OpenPhone refused the request: the number is not in your workspace."}
+        ],
+        "isError": True,
+    }
+
+
+@pytest.mark.anyio
+async def test_run_lets_other_exceptions_propagate() -> None:
+    """Only ToolError is the model's business; anything else is the server's failure."""
+    with pytest.raises(RuntimeError, match=r"^boom$"):
+        await echo_tool(handler=crash).run({"text": "hi"}, CONTEXT)
+
+
+def test_listing_is_in_declaration_order() -> None:
+    registry = ToolRegistry([send_tool(), echo_tool("zeta"), echo_tool("alpha")])
+    assert [entry["name"] for entry in registry.listing()] == ["send-message", "zeta", "alpha"]
+
+
+def test_listing_entries_are_the_descriptions() -> None:
+    tool = send_tool()
+    assert ToolRegistry([tool]).listing() == [tool.describe()]
+
+
+def test_get_finds_a_tool_by_name() -> None:
+    tool = send_tool()
+    assert ToolRegistry([echo_tool(), tool]).get("send-message") is tool
+
+
+def test_get_unknown_name_is_none() -> None:
+    assert ToolRegistry([echo_tool()]).get("missing") is None
