@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,8 +97,11 @@ def build_test_registry(probe: Probe) -> ToolRegistry:
         raise RuntimeError("secret internals: key=sk-should-never-leak")
 
     def tool(
-        name: str, model: type[BaseModel], output: type[BaseModel], handler: object
-    ) -> Tool[BaseModel, BaseModel]:
+        name: str,
+        model: type[BaseModel],
+        output: type[BaseModel],
+        handler: Callable[[Any, ToolContext], Awaitable[Any]],
+    ) -> Tool[Any, Any]:
         return Tool(
             name=name,
             title=name.replace("-", " ").title(),
