@@ -72,14 +72,23 @@ def unsupported_revision(requested: str) -> UnsupportedProtocolVersion:
 def _check_routing_headers(
     method: str, params: dict[str, Any], revision: Any, headers: Mapping[str, str]
 ) -> None:
-    if headers.get("mcp-protocol-version") != revision:
+    if field_value(headers, "mcp-protocol-version") != revision:
         raise HeaderMismatch("MCP-Protocol-Version header does not match the protocolVersion in params._meta")
-    if headers.get("mcp-method") != method:
+    if field_value(headers, "mcp-method") != method:
         raise HeaderMismatch("Mcp-Method header does not match the request's method")
     name_key = NAME_BEARING_PARAMS.get(method)
     expected = params.get(name_key) if name_key is not None else None
-    if expected is not None and decode_header_value(headers.get("mcp-name")) != expected:
+    if expected is not None and decode_header_value(field_value(headers, "mcp-name")) != expected:
         raise HeaderMismatch(f"Mcp-Name header does not match the request's {name_key!r}")
+
+
+def field_value(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value without surrounding spaces and tabs, which RFC 9110 §5.5 excludes from it.
+
+    Not every HTTP parser strips trailing whitespace (httptools keeps it), so it is done here.
+    """
+    value = headers.get(name)
+    return value.strip(" \t") if value is not None else None
 
 
 def decode_header_value(value: str | None) -> str | None:
@@ -109,7 +118,7 @@ def message_revision(message: Message, headers: Mapping[str, str] | None, fallba
     or the revision an SSE session negotiated).
     """
     params = None if isinstance(message, ClientResponse) else message.params
-    header_revision = headers.get("mcp-protocol-version") if headers is not None else None
+    header_revision = field_value(headers, "mcp-protocol-version") if headers is not None else None
     if not speaks_envelope(params, header_revision):
         return fallback
     if isinstance(message, Request):

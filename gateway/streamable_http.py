@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway import jsonrpc
 from gateway.auth import Authenticator
-from gateway.envelope import message_revision, unsupported_revision
+from gateway.envelope import field_value, message_revision, unsupported_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
 from gateway.http import Accepts, negotiate, read_body, require_json
 from gateway.legacy_sse import LegacySSE
@@ -66,7 +66,7 @@ class StreamableHTTP:
         message: jsonrpc.Message | None = None
         try:
             payload = jsonrpc.decode_json(body)
-            fallback = _handshake_revision(request.headers.get("mcp-protocol-version"))
+            fallback = _handshake_revision(field_value(request.headers, "mcp-protocol-version"))
             if isinstance(payload, list):
                 await self._batch(payload, Exchange(principal, fallback, principal.fingerprint), send)
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -347,6 +348,32 @@ class TestStatelessRevision:
         response = await post(http, body, headers(**request_headers))
         assert response.status_code == 400
         assert response.json() == {"jsonrpc": "2.0", "id": 5, "error": {"code": -32020, "message": message}}
+
+    async def test_routing_headers_are_compared_without_surrounding_whitespace(
+        self, live_server: LiveServer
+    ) -> None:
+        """RFC 9110 §5.5: whitespace around a field value is not part of it, whatever the parser keeps.
+
+        Sent over a raw socket: httpx refuses to send such header values at all.
+        """
+        params = {"name": "add", "arguments": {"a": 1, "b": 1}, "_meta": ENVELOPE}
+        body = orjson.dumps(request("tools/call", params, 6))
+        port = live_server.settings.port
+        head = (
+            f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nAccept: application/json\r\n"
+            f"X-OpenPhone-Api-Key: {TEST_API_KEY}\r\nMCP-Protocol-Version: {MODERN}  \r\n"
+            f"Mcp-Method: tools/call\t\r\nMcp-Name:   add  \r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+            await stream.send(head.encode() + body)
+            raw = b""
+            with anyio.fail_after(5):
+                async for chunk in stream:
+                    raw += chunk
+        status_line, _, rest = raw.partition(b"\r\n")
+        assert status_line == b"HTTP/1.1 200 OK"
+        assert orjson.loads(rest.partition(b"\r\n\r\n")[2])["result"]["structuredContent"] == {"total": 2}
 
     async def test_an_unsupported_envelope_version_is_32022(self, http: httpx.AsyncClient) -> None:
         meta = {**ENVELOPE, "io.modelcontextprotocol/protocolVersion": "v999.0.0"}
