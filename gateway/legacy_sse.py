@@ -25,10 +25,10 @@ from gateway.envelope import message_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
 from gateway.http import read_body, require_json
 from gateway.keys import ServerKeys
-from gateway.protocol import Exchange, ProtocolCore
+from gateway.protocol import Emit, Exchange, ProtocolCore
 from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter, cancel_on_disconnect
-from gateway.versions import HANDSHAKE_REVISIONS, allows_batches
+from gateway.versions import HANDSHAKE_REVISIONS
 
 SESSION_PURPOSE: Final = "legacy-sse-session"
 SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
@@ -108,13 +108,12 @@ class LegacySSE:
 
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
-            if not allows_batches(session.revision):
-                refusal = InvalidRequest(
-                    f"JSON-RPC batches are not allowed in protocol revision {session.revision}"
-                )
-                await writer.event(jsonrpc.encode(jsonrpc.failure(None, refusal)))
+            exchange = Exchange(session.principal, session.revision, session.session_id, _emitter(writer))
+            try:
+                answers = await self._core.handle_batch(payload, exchange)
+            except InvalidRequest as exc:
+                await writer.event(jsonrpc.encode(jsonrpc.failure(None, exc)))
                 return
-            answers = [answer for item in payload if (answer := await self._answer(item, session, writer))]
             if answers:
                 await writer.event(jsonrpc.encode(answers))
             return
@@ -130,11 +129,7 @@ class LegacySSE:
         except JSONRPCError as exc:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
             return jsonrpc.failure(request_id, exc)
-
-        async def emit(notification: dict[str, Any]) -> None:
-            await writer.event(jsonrpc.encode(notification))
-
-        exchange = Exchange(session.principal, revision, session.session_id, emit)
+        exchange = Exchange(session.principal, revision, session.session_id, _emitter(writer))
         if isinstance(message, jsonrpc.Notification):
             self._core.handle_notification(message, exchange)
         if not isinstance(message, jsonrpc.Request):
@@ -143,3 +138,12 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
+
+
+def _emitter(writer: EventWriter) -> Emit:
+    """Sends a request's notifications on the session's stream."""
+
+    async def emit(notification: dict[str, Any]) -> None:
+        await writer.event(jsonrpc.encode(notification))
+
+    return emit

@@ -18,9 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from gateway import jsonrpc
 from gateway.auth import Principal
-from gateway.errors import InternalError, InvalidParams, JSONRPCError, MethodNotFound, ResourceNotFound
+from gateway.errors import (
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    JSONRPCError,
+    MethodNotFound,
+    ResourceNotFound,
+)
 from gateway.inflight import InFlightCalls
-from gateway.versions import SUPPORTED_REVISIONS, is_modern, negotiate_revision
+from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.registry import ProgressReporter, ToolContext, ToolRegistry, no_progress
 
 logger = logging.getLogger(__name__)
@@ -129,6 +136,37 @@ class ProtocolCore:
             result["resultType"] = "complete"
             result["_meta"] = {SERVER_INFO_META_KEY: self._info.implementation()}
         return jsonrpc.success(request.id, result)
+
+    async def handle_batch(self, batch: list[Any], exchange: Exchange) -> list[dict[str, Any]]:
+        """The answers to a JSON-RPC batch, in order; notifications and cancelled calls add none.
+
+        Raises `InvalidRequest` when the revision forbids batches or the batch is empty
+        (JSON-RPC 2.0 §6: an empty array is answered with a single error).
+        """
+        if not allows_batches(exchange.revision):
+            raise InvalidRequest(f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}")
+        if not batch:
+            raise InvalidRequest("Invalid request: empty batch")
+        answers = []
+        for item in batch:
+            answer = await self._answer_member(item, exchange)
+            if answer is not None:
+                answers.append(answer)
+        return answers
+
+    async def _answer_member(self, item: Any, exchange: Exchange) -> dict[str, Any] | None:
+        try:
+            message = jsonrpc.parse_message(item)
+        except InvalidRequest as exc:
+            return jsonrpc.failure(jsonrpc.recover_id(item), exc)
+        if isinstance(message, jsonrpc.Request):
+            if message.method == "initialize":
+                # 2025-03-26 lifecycle: the initialize request MUST NOT be part of a JSON-RPC batch.
+                return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
+            return await self.handle_request(message, exchange)
+        if isinstance(message, jsonrpc.Notification):
+            self.handle_notification(message, exchange)
+        return None
 
     def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
         """Act on a notification; unknown ones are ignored, as JSON-RPC requires."""

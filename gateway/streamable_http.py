@@ -26,7 +26,7 @@ from gateway.http import Accepts, negotiate, read_body, require_json
 from gateway.legacy_sse import LegacySSE
 from gateway.protocol import Exchange, ProtocolCore
 from gateway.streaming import EventWriter, cancel_on_disconnect
-from gateway.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, allows_batches, is_modern
+from gateway.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
 
 RESOURCE_PATH: Final = "/mcp"
 MESSAGES_PATH: Final = "/mcp/messages"
@@ -85,23 +85,14 @@ class StreamableHTTP:
         await send_empty(send, 202)
 
     async def _batch(self, payload: list[Any], exchange: Exchange, send: Send) -> None:
-        """2025-03-26 batches: each member answered in order; notifications only -> 202."""
-        if not allows_batches(exchange.revision):
-            refusal = InvalidRequest(
-                f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}"
-            )
-            await send_json(send, 400, jsonrpc.failure(None, refusal))
+        """2025-03-26 batches: 200 with the answers, 202 when there are none, 400 when refused."""
+        try:
+            answers = await self._core.handle_batch(payload, exchange)
+        except InvalidRequest as exc:
+            await send_json(send, 400, jsonrpc.failure(None, exc))
             return
-        if not payload:
-            await send_json(send, 400, jsonrpc.failure(None, InvalidRequest("Invalid request: empty batch")))
-            return
-        responses = []
-        for item in payload:
-            response = await answer_member(self._core, item, exchange)
-            if response is not None:
-                responses.append(response)
-        if responses:
-            await send_json(send, 200, responses)
+        if answers:
+            await send_json(send, 200, answers)
         else:
             await send_empty(send, 202)
 
@@ -125,22 +116,6 @@ class StreamableHTTP:
             response = await self._core.handle_request(message, exchange)
             if response is not None:
                 await sender.send(response)
-
-
-async def answer_member(core: ProtocolCore, item: Any, exchange: Exchange) -> dict[str, Any] | None:
-    """The response to one member of a batch, or None for a notification."""
-    try:
-        message = jsonrpc.parse_message(item)
-    except InvalidRequest as exc:
-        return jsonrpc.failure(jsonrpc.recover_id(item), exc)
-    if isinstance(message, jsonrpc.Request):
-        if message.method == "initialize":
-            # 2025-03-26 lifecycle: the initialize request MUST NOT be part of a JSON-RPC batch.
-            return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
-        return await core.handle_request(message, exchange)
-    if isinstance(message, jsonrpc.Notification):
-        core.handle_notification(message, exchange)
-    return None
 
 
 async def _reply(

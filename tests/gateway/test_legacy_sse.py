@@ -124,6 +124,40 @@ async def test_a_batch_is_answered_as_a_batch_before_initialize(http: httpx.Asyn
         ]
 
 
+@pytest.mark.parametrize(
+    ("batch", "answer"),
+    [
+        pytest.param(
+            b'[{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}]',
+            [
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "error": {"code": -32600, "message": "initialize must not be part of a batch"},
+                }
+            ],
+            id="initialize-inside",
+        ),
+        pytest.param(
+            b"[]",
+            {
+                "jsonrpc": "2.0",
+                "id": None,
+                "error": {"code": -32600, "message": "Invalid request: empty batch"},
+            },
+            id="empty",
+        ),
+    ],
+)
+async def test_batches_follow_the_same_rules_as_on_mcp(
+    http: httpx.AsyncClient, batch: bytes, answer: Any
+) -> None:
+    """One batch rule set for both transports: no initialize inside, an empty batch is one error."""
+    async with open_stream(http) as (reader, endpoint):
+        await http.post(endpoint, content=batch, headers={"x-openphone-api-key": TEST_API_KEY, **JSON})
+        assert await reader.next_message() == answer
+
+
 async def test_a_batch_is_refused_once_the_session_negotiated_2025_11_25(http: httpx.AsyncClient) -> None:
     async with open_stream(http) as (reader, endpoint):
         init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t"}}
