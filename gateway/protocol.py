@@ -38,6 +38,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 # 2026-07-28 caching (SEP-2549): the catalogue only changes with a deploy, and may differ per caller.
 CATALOGUE_TTL_MS: Final = 300_000
 CATALOGUE_CACHE_SCOPE: Final = "private"
+CACHEABLE_METHODS: Final = frozenset(
+    {"server/discover", "tools/list", "resources/list", "resources/templates/list"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,9 @@ class ProtocolCore:
         if is_modern(exchange.revision):
             result["resultType"] = "complete"
             result["_meta"] = {SERVER_INFO_META_KEY: self._info.implementation()}
+            if request.method in CACHEABLE_METHODS:
+                result["ttlMs"] = CATALOGUE_TTL_MS
+                result["cacheScope"] = CATALOGUE_CACHE_SCOPE
         return jsonrpc.success(request.id, result)
 
     async def handle_batch(self, batch: list[Any], exchange: Exchange) -> list[dict[str, Any]]:
@@ -192,13 +198,11 @@ class ProtocolCore:
     async def _discover(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        return _cacheable(
-            {
-                "supportedVersions": list(SUPPORTED_REVISIONS),
-                "capabilities": self._capabilities,
-                "instructions": self._info.instructions,
-            }
-        )
+        return {
+            "supportedVersions": list(SUPPORTED_REVISIONS),
+            "capabilities": self._capabilities,
+            "instructions": self._info.instructions,
+        }
 
     async def _ping(self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId) -> dict[str, Any]:
         return {}
@@ -206,20 +210,17 @@ class ProtocolCore:
     async def _list_tools(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        result: dict[str, Any] = {"tools": self._registry.listing()}
-        return _cacheable(result) if is_modern(exchange.revision) else result
+        return {"tools": self._registry.listing()}
 
     async def _list_resources(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        result: dict[str, Any] = {"resources": []}
-        return _cacheable(result) if is_modern(exchange.revision) else result
+        return {"resources": []}
 
     async def _list_resource_templates(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        result: dict[str, Any] = {"resourceTemplates": []}
-        return _cacheable(result) if is_modern(exchange.revision) else result
+        return {"resourceTemplates": []}
 
     async def _read_resource(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
@@ -260,12 +261,6 @@ def _parse(model: type[ModelT], params: dict[str, Any]) -> ModelT:
         return model.model_validate(params)
     except ValidationError as exc:
         raise InvalidParams(f"Invalid params: {jsonrpc.describe_envelope_error(exc)}") from exc
-
-
-def _cacheable(result: dict[str, Any]) -> dict[str, Any]:
-    result["ttlMs"] = CATALOGUE_TTL_MS
-    result["cacheScope"] = CATALOGUE_CACHE_SCOPE
-    return result
 
 
 def _progress_reporter(params: dict[str, Any], exchange: Exchange) -> ProgressReporter:

@@ -301,6 +301,20 @@ class TestStatelessRevision:
         assert result["ttlMs"] == 300_000
         assert result["cacheScope"] == "private"
 
+    async def test_list_results_carry_caching_directives_only_in_2026_07_28(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        """SEP-2549 ttlMs/cacheScope are 2026-07-28 fields; handshake-era results stay as they were."""
+        modern = await post(http, request("tools/list", {"_meta": ENVELOPE}), modern_headers("tools/list"))
+        handshake = await post(
+            http, request("tools/list", {}), headers(**{"mcp-protocol-version": "2025-11-25"})
+        )
+        assert (modern.json()["result"]["ttlMs"], modern.json()["result"]["cacheScope"]) == (
+            300_000,
+            "private",
+        )
+        assert set(handshake.json()["result"]) == {"tools"}
+
     async def test_a_request_without_the_envelope_is_400_invalid_params(
         self, http: httpx.AsyncClient
     ) -> None:
