@@ -3,6 +3,7 @@
 ToolsError
 ├── ToolDeclarationError   a tool declaration breaks the registry's rules (raised at start-up)
 └── ToolError              a handler could not do what was asked; becomes an `isError` result
+    └── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
 """
 
 from __future__ import annotations
@@ -18,3 +19,29 @@ class ToolDeclarationError(ToolsError):
 
 class ToolError(ToolsError):
     """Raised by a handler for a failure the model should see and can act on; the message is shown as is."""
+
+
+class OpenPhoneError(ToolError):
+    """One upstream failure, whatever its cause; `str()` is a sentence a person can act on.
+
+    `status` is the HTTP status (None when no response arrived), `code` OpenPhone's 7-digit error code,
+    `trace` its trace id. `may_have_happened` is True when a write may have taken effect even though it
+    failed (a 5xx or a timeout after the request was sent), so the caller must check before repeating it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        trace: str | None = None,
+        retry_after: float | None = None,
+        may_have_happened: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.trace = trace
+        self.retry_after = retry_after
+        self.may_have_happened = may_have_happened

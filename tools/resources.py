@@ -1,0 +1,150 @@
+"""OpenPhone's resources as read from the v1 API, and as tools return them.
+
+Field names are OpenPhone's own camelCase (openapi-v1.json `components`/responses), so a model that
+reads the API docs reads the results the same way. Unknown fields are ignored, so a new upstream
+field never breaks a tool; timestamps stay ISO 8601 strings as OpenPhone sends them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Wire(BaseModel):
+    """Base of every model that crosses a wire: camelCase outside, snake_case inside."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="ignore", frozen=True
+    )
+
+
+class Message(Wire):
+    id: str
+    from_: str = Field(alias="from")
+    to: list[str]
+    text: str
+    direction: Literal["incoming", "outgoing"]
+    status: str
+    phone_number_id: str | None = None
+    user_id: str | None = None
+    created_at: str
+    updated_at: str | None = None
+
+
+class Conversation(Wire):
+    id: str
+    name: str | None = None
+    participants: list[str]
+    phone_number_id: str | None = None
+    assigned_to: str | None = None
+    last_activity_at: str | None = None
+    last_activity_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class Call(Wire):
+    id: str
+    direction: Literal["incoming", "outgoing"]
+    status: str
+    participants: list[str]
+    phone_number_id: str | None = None
+    user_id: str | None = None
+    duration: int | None = None
+    created_at: str
+    answered_at: str | None = None
+    completed_at: str | None = None
+
+
+class DialogueLine(Wire):
+    content: str
+    start: float
+    end: float
+    identifier: str | None = None
+    user_id: str | None = None
+
+
+TranscriptStatus = Literal["absent", "in-progress", "completed", "failed"]
+
+
+class Transcript(Wire):
+    call_id: str
+    status: TranscriptStatus
+    duration: float | None = None
+    created_at: str | None = None
+    dialogue: list[DialogueLine] | None = None
+
+
+class CallSummary(Wire):
+    call_id: str
+    status: TranscriptStatus
+    summary: list[str] | None = None
+    next_steps: list[str] | None = None
+
+
+class PhoneNumberUser(Wire):
+    id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str | None = None
+
+
+class PhoneNumber(Wire):
+    id: str
+    number: str
+    name: str | None = None
+    formatted_number: str | None = None
+    users: list[PhoneNumberUser] = []
+    restrictions: dict[str, Any] | None = None
+
+
+class LabeledValue(Wire):
+    name: str
+    value: str | None = None
+    id: str | None = None
+
+
+class DefaultFields(Wire):
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    role: str | None = None
+    emails: list[LabeledValue] = []
+    phone_numbers: list[LabeledValue] = []
+
+
+class CustomFieldValue(Wire):
+    name: str | None = None
+    key: str | None = None
+    id: str | None = None
+    type: str | None = None
+    value: Any = None
+
+
+class Contact(Wire):
+    id: str
+    external_id: str | None = None
+    source: str | None = None
+    default_fields: DefaultFields
+    custom_fields: list[CustomFieldValue] = []
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class CustomFieldDefinition(Wire):
+    name: str
+    key: str
+    type: str
+
+
+class Page(Wire, Generic[ItemT]):
+    """One page of a paginated list; `next_page_token` is None on the last page."""
+
+    data: list[ItemT]
+    next_page_token: str | None = None
