@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.settings import Settings
@@ -56,11 +57,23 @@ class LiveServer:
 
 def run_server(settings: Settings, probe: Probe, **app_options: Any) -> Iterator[LiveServer]:
     """Serve `create_app(settings)` with the test tools on a pre-bound socket in a thread."""
+    app = create_app(settings, registry=build_test_registry(probe), **app_options)
+    for _ in serve(app, settings.port):
+        yield LiveServer(settings.public_url, probe, settings)
+
+
+def serve(app: ASGIApp, port: int = 0, lifespan: Literal["auto", "off"] = "auto") -> Iterator[str]:
+    """Serve any ASGI app with uvicorn on 127.0.0.1:`port` (0: any free port) in a thread.
+
+    Yields the base URL; the socket is bound before the thread starts, so the port cannot be taken.
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", settings.port))
-    app = create_app(settings, registry=build_test_registry(probe), **app_options)
-    config = uvicorn.Config(app, log_level="warning", server_header=False, timeout_graceful_shutdown=1)
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, lifespan=lifespan, log_level="warning", server_header=False, timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -70,10 +83,11 @@ def run_server(settings: Settings, probe: Probe, **app_options: Any) -> Iterator
             raise RuntimeError("the test server did not start")
         time.sleep(0.01)
     try:
-        yield LiveServer(settings.public_url, probe, settings)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
 
 
 def free_port() -> int:
