@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Final
 
@@ -10,7 +12,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from tools.sandbox import create_sandbox_app
 
 from gateway.auth import Authenticator
 from gateway.errors import HTTPError
@@ -24,7 +27,9 @@ from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.streaming import KEEPALIVE_SECONDS
+from tools.api import OpenPhone
 from tools.catalog import build_registry
+from tools.client import OpenPhoneClient
 from tools.registry import ToolRegistry
 
 SSE_PATH: Final = "/sse"
@@ -55,16 +60,37 @@ class _LegacyStream:
         await self._legacy.open_stream(Request(scope, receive), send, SSE_PATH, SSE_MESSAGES_PATHS[0])
 
 
+def build_openphone(settings: Settings, upstream: ASGIApp | None = None) -> OpenPhone:
+    """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
+    if upstream is None and settings.sandbox:
+        upstream = create_sandbox_app()
+    client = OpenPhoneClient(
+        base_url=settings.openphone_api_base,
+        timeout=settings.openphone_timeout,
+        rate_limit=settings.upstream_rate_limit,
+        app=upstream,
+    )
+    return OpenPhone(client)
+
+
 def create_app(
     settings: Settings,
     *,
     registry: ToolRegistry | None = None,
     bus: SessionBus | None = None,
     keepalive_seconds: float = KEEPALIVE_SECONDS,
+    upstream: ASGIApp | None = None,
 ) -> Starlette:
-    """Build the gateway. Tests pass their own registry; everything else comes from `settings`."""
+    """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`."""
     keys = ServerKeys.from_settings(settings)
-    core = ProtocolCore(registry or build_registry(), server_info(), InFlightCalls())
+    openphone = build_openphone(settings, upstream)
+    core = ProtocolCore(
+        registry or build_registry(settings.chatgpt_tools),
+        server_info(),
+        InFlightCalls(),
+        openphone,
+        settings.default_phone_region,
+    )
     authenticator = Authenticator(settings, keys)
     legacy = LegacySSE(
         core, authenticator, bus or MemorySessionBus(), keys, settings.public_path, keepalive_seconds
@@ -85,8 +111,17 @@ def create_app(
     prefix = settings.public_path
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
     routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await openphone.aclose()
+
     return Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[
             Middleware(
                 OriginGuard,

@@ -1,4 +1,4 @@
-"""The `openphone-mcp` command: `serve` runs the gateway under uvicorn, `keygen` prints a secret key."""
+"""The `openphone-mcp` command: `serve` runs the gateway, `tools` prints the tool table, `keygen` a key."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from gateway.app import create_app
 from gateway.errors import SettingsError
 from gateway.keys import generate_secret_key
 from gateway.settings import Settings, load_settings
+from tools.docs import tools_table
+from tools.sandbox import SANDBOX_API_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         help="answer OpenPhone calls from the built-in sandbox: no account and no configuration needed",
     )
     commands.add_parser(
+        "tools",
+        help="print the tool table (Markdown)",
+        description="Print every tool with its description, OAuth scope and hints, as the README shows it.",
+    )
+    commands.add_parser(
         "keygen",
         help="print a fresh secret key for SECRET_KEYS",
         description="Print 32 random bytes, base64url-encoded: one entry for SECRET_KEYS.",
@@ -53,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "keygen":
         print(generate_secret_key())
+        return 0
+    if args.command == "tools":
+        print(tools_table())
         return 0
     try:
         settings = load_settings(host=args.host, port=args.port, sandbox=args.sandbox or None)
@@ -84,4 +94,8 @@ def serve(settings: Settings) -> None:
         access_log=False,
     )
     logger.info("serving MCP at %s/mcp (legacy SSE at %s/sse)", settings.public_url, settings.public_url)
+    if settings.sandbox:
+        logger.info(
+            "sandbox: OpenPhone is simulated; send the header x-openphone-api-key: %s", SANDBOX_API_KEY
+        )
     uvicorn.Server(config).run()

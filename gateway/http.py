@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.errors import HTTPError
+from tools.registry import Audience
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 JSON_MEDIA_TYPE: Final = "application/json"
@@ -113,3 +114,9 @@ _SLUGS: Final[Mapping[int, str]] = {
     415: "unsupported_media_type",
     421: "misdirected_request",
 }
+
+
+def client_audience(headers: Mapping[str, str]) -> Audience:
+    """Who is asking: "chatgpt" when the User-Agent is ChatGPT's `openai-mcp/…` (mcp-spec-notes.md)."""
+    user_agent = headers.get("user-agent", "")
+    return "chatgpt" if user_agent.lower().startswith("openai-mcp/") else "default"

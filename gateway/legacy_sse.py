@@ -23,12 +23,13 @@ from gateway import jsonrpc
 from gateway.auth import Authenticator, Principal
 from gateway.envelope import message_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
-from gateway.http import read_body, require_json
+from gateway.http import client_audience, read_body, require_json
 from gateway.keys import ServerKeys
 from gateway.protocol import Emit, Exchange, ProtocolCore
 from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter, cancel_on_disconnect
 from gateway.versions import HANDSHAKE_REVISIONS
+from tools.registry import Audience
 
 SESSION_PURPOSE: Final = "legacy-sse-session"
 SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
@@ -40,6 +41,7 @@ class _Session:
 
     session_id: str
     principal: Principal
+    audience: Audience
     revision: str = HANDSHAKE_REVISIONS[0]
 
 
@@ -68,7 +70,8 @@ class LegacySSE:
     ) -> None:
         """Serve one SSE stream until the client goes away."""
         principal = await self._auth.authenticate(request.headers, resource_path)
-        session = _Session(self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint]), principal)
+        session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
+        session = _Session(session_id, principal, client_audience(request.headers))
         endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
         writer = EventWriter(send)
         async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
@@ -108,7 +111,9 @@ class LegacySSE:
 
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
-            exchange = Exchange(session.principal, session.revision, session.session_id, _emitter(writer))
+            exchange = Exchange(
+                session.principal, session.revision, session.session_id, _emitter(writer), session.audience
+            )
             try:
                 answers = await self._core.handle_batch(payload, exchange)
             except InvalidRequest as exc:
@@ -129,7 +134,9 @@ class LegacySSE:
         except JSONRPCError as exc:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
             return jsonrpc.failure(request_id, exc)
-        exchange = Exchange(session.principal, revision, session.session_id, _emitter(writer))
+        exchange = Exchange(
+            session.principal, revision, session.session_id, _emitter(writer), session.audience
+        )
         if isinstance(message, jsonrpc.Notification):
             self._core.handle_notification(message, exchange)
         if not isinstance(message, jsonrpc.Request):

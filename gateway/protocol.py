@@ -28,7 +28,8 @@ from gateway.errors import (
 )
 from gateway.inflight import InFlightCalls
 from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
-from tools.registry import ProgressReporter, ToolContext, ToolRegistry, no_progress
+from tools.api import OpenPhone
+from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Exchange:
     revision: str
     namespace: str
     emit: Emit | None = None
+    audience: Audience = "default"
 
 
 class _Params(BaseModel):
@@ -100,8 +102,17 @@ Handler = Callable[[dict[str, Any], Exchange, jsonrpc.RequestId], Awaitable[dict
 class ProtocolCore:
     """Answers MCP requests and notifications; stateless apart from the calls it is running."""
 
-    def __init__(self, registry: ToolRegistry, server_info: ServerInfo, inflight: InFlightCalls) -> None:
+    def __init__(
+        self,
+        registry: ToolRegistry,
+        server_info: ServerInfo,
+        inflight: InFlightCalls,
+        openphone: OpenPhone,
+        region: str,
+    ) -> None:
         self._registry = registry
+        self._openphone = openphone
+        self._region = region
         self._info = server_info
         self._inflight = inflight
         self._capabilities: dict[str, Any] = {
@@ -210,7 +221,7 @@ class ProtocolCore:
     async def _list_tools(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        return {"tools": self._registry.listing()}
+        return {"tools": self._registry.listing(exchange.audience)}
 
     async def _list_resources(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
@@ -235,13 +246,15 @@ class ProtocolCore:
         self, params: dict[str, Any], exchange: Exchange, request_id: jsonrpc.RequestId
     ) -> dict[str, Any] | None:
         parsed = _parse(_CallToolParams, params)
-        tool = self._registry.get(parsed.name)
+        tool = self._registry.get(parsed.name, exchange.audience)
         if tool is None:
             raise InvalidParams(f"Unknown tool: {parsed.name}")
+        principal = exchange.principal
         context = ToolContext(
-            api_key=exchange.principal.api_key,
-            principal_fingerprint=exchange.principal.fingerprint,
+            openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
+            principal_fingerprint=principal.fingerprint,
             report_progress=_progress_reporter(params, exchange),
+            region=self._region,
         )
         with self._inflight.track(exchange.namespace, request_id) as scope:
             try:

@@ -16,11 +16,15 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.errors import SettingsError
+from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
+from tools.phone import DEFAULT_REGION, is_known_region
 
 logger = logging.getLogger(__name__)
 
 SECRET_KEY_BYTES = 32
 OPENPHONE_API_BASE = "https://api.openphone.com"
+# OpenPhone's documented limit: "10 requests per second per API key" (openphone-api-notes.md §3.2).
+OPENPHONE_RATE_LIMIT = 10.0
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -72,6 +76,10 @@ class Settings(BaseSettings):
     forwarded_allow_ips: CommaList = ("127.0.0.1",)
     fly_machine_id: str | None = None
     sandbox: bool = False
+    openphone_timeout: float = Field(default=30.0, gt=0, le=300)
+    openphone_rate_limit: float | None = Field(default=None, ge=0, le=1000)
+    default_phone_region: str = DEFAULT_REGION
+    chatgpt_tools: CommaList = CHATGPT_TOOLS
 
     @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -85,6 +93,26 @@ class Settings(BaseSettings):
         for key in keys:
             decode_secret_key(key.get_secret_value() if isinstance(key, SecretStr) else key)
         return keys
+
+    @field_validator("chatgpt_tools", mode="before")
+    @classmethod
+    def _split_tools(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("chatgpt_tools")
+    @classmethod
+    def _known_tools(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(TOOL_NAMES))
+        if unknown:
+            raise ValueError(f"unknown tool names: {', '.join(unknown)}")
+        return value
+
+    @field_validator("default_phone_region", mode="before")
+    @classmethod
+    def _region(cls, value: Any) -> Any:
+        if isinstance(value, str) and not is_known_region(value.upper()):
+            raise ValueError("must be a two-letter region code such as US, CA or GB")
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -145,6 +173,13 @@ class Settings(BaseSettings):
         if self.allow_env_api_key and self.openphone_api_key is not None:
             return self.openphone_api_key.get_secret_value()
         return None
+
+    @property
+    def upstream_rate_limit(self) -> float:
+        """Requests per second per OpenPhone key (0 = off): 10 by default, off for the sandbox unless set."""
+        if self.openphone_rate_limit is not None:
+            return self.openphone_rate_limit
+        return 0.0 if self.sandbox else OPENPHONE_RATE_LIMIT
 
     def secret_key_bytes(self) -> tuple[bytes, ...]:
         """The decoded SECRET_KEYS, first one current."""

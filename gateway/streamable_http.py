@@ -22,7 +22,7 @@ from gateway import jsonrpc
 from gateway.auth import Authenticator
 from gateway.envelope import field_value, message_revision, unsupported_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
-from gateway.http import Accepts, negotiate, read_body, require_json
+from gateway.http import Accepts, client_audience, negotiate, read_body, require_json
 from gateway.legacy_sse import LegacySSE
 from gateway.protocol import Exchange, ProtocolCore
 from gateway.streaming import EventWriter, cancel_on_disconnect
@@ -62,13 +62,15 @@ class StreamableHTTP:
         require_json(request.headers)
         accepts = negotiate(request.headers.get("accept"))
         body = await read_body(request)
+        audience = client_audience(request.headers)
         payload: Any = None
         message: jsonrpc.Message | None = None
         try:
             payload = jsonrpc.decode_json(body)
             fallback = _handshake_revision(field_value(request.headers, "mcp-protocol-version"))
             if isinstance(payload, list):
-                await self._batch(payload, Exchange(principal, fallback, principal.fingerprint), send)
+                exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience)
+                await self._batch(payload, exchange, send)
                 return
             message = jsonrpc.parse_message(payload)
             revision = message_revision(message, request.headers, fallback)
@@ -76,7 +78,7 @@ class StreamableHTTP:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))
             return
-        exchange = Exchange(principal, revision, principal.fingerprint)
+        exchange = Exchange(principal, revision, principal.fingerprint, audience=audience)
         if isinstance(message, jsonrpc.Request):
             await self._answer(message, exchange, accepts, request.receive, send)
             return

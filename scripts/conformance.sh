@@ -81,9 +81,10 @@ trap 'exit 143' TERM
 
 # A clean environment, so no gateway setting (PUBLIC_URL, ALLOWED_ORIGINS, ...) leaks in from the
 # caller. The suite cannot send credentials; the operator opt-in environment key authenticates it.
+# --sandbox: the suite calls tools, and nothing it does may leave this machine.
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
-  OPENPHONE_API_KEY=conformance-not-a-real-key ALLOW_ENV_API_KEY=true SECRET_KEYS="$secret_key" \
-  "$GATEWAY" serve --host 127.0.0.1 --port "$port" >"$RESULTS/gateway.log" 2>&1 &
+  OPENPHONE_API_KEY=sandbox-demo-key ALLOW_ENV_API_KEY=true SECRET_KEYS="$secret_key" \
+  "$GATEWAY" serve --sandbox --host 127.0.0.1 --port "$port" >"$RESULTS/gateway.log" 2>&1 &
 gateway_pid=$!
 
 deadline=$((SECONDS + STARTUP_TIMEOUT))

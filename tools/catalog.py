@@ -5,13 +5,50 @@ The OpenPhone tools are declared in their own modules and listed here; nothing r
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Final
 
+from tools.bulk import BULK_MESSAGES
+from tools.calls import FETCH_CALL_TRANSCRIPTS, GET_CALL_SUMMARY
+from tools.contacts import (
+    CREATE_CONTACT,
+    DELETE_CONTACT,
+    GET_CONTACT,
+    LIST_CONTACT_CUSTOM_FIELDS,
+    LIST_CONTACTS,
+    UPDATE_CONTACT,
+)
+from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, SEND_MESSAGE
+from tools.phone_numbers import LIST_PHONE_NUMBERS
 from tools.registry import Tool, ToolRegistry
 
-OPENPHONE_TOOLS: tuple[Tool[Any, Any], ...] = ()
+OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
+    SEND_MESSAGE,
+    BULK_MESSAGES,
+    FETCH_MESSAGES,
+    FETCH_CALL_TRANSCRIPTS,
+    CREATE_CONTACT,
+    LIST_PHONE_NUMBERS,
+    LIST_CONVERSATIONS,
+    GET_MESSAGE,
+    GET_CALL_SUMMARY,
+    LIST_CONTACTS,
+    GET_CONTACT,
+    UPDATE_CONTACT,
+    DELETE_CONTACT,
+    LIST_CONTACT_CUSTOM_FIELDS,
+)
+TOOL_NAMES: Final = tuple(tool.name for tool in OPENPHONE_TOOLS)
+# What ChatGPT sees by default (the `CHATGPT_TOOLS` setting): the tasks its connectors are used for.
+CHATGPT_TOOLS: Final = (
+    "list-phone-numbers",
+    "fetch-messages",
+    "fetch-call-transcripts",
+    "send-message",
+    "create-contact",
+)
 
 
-def build_registry() -> ToolRegistry:
+def build_registry(chatgpt_tools: Collection[str] = CHATGPT_TOOLS) -> ToolRegistry:
     """The registry of every tool this gateway serves."""
-    return ToolRegistry(OPENPHONE_TOOLS)
+    return ToolRegistry(OPENPHONE_TOOLS, chatgpt_tools=chatgpt_tools)

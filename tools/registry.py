@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
 from tools.errors import ToolDeclarationError, ToolError
+from tools.phone import DEFAULT_REGION
+
+if TYPE_CHECKING:
+    from tools.api import OpenPhoneAPI
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +38,23 @@ async def no_progress(progress: float, total: float | None, message: str | None)
     """The reporter used when the caller passed no progressToken."""
 
 
+Audience = Literal["default", "chatgpt"]
+# OpenAI Apps SDK: `openai/toolInvocation/*` status texts are at most 64 characters.
+_STATUS_TEXT_MAX: Final = 64
+
+
 @dataclass(frozen=True, slots=True)
 class ToolContext:
-    """What a handler may use besides its arguments: the caller's key and a progress reporter."""
+    """What a handler may use besides its arguments.
 
-    api_key: str
+    `openphone` is the API bound to the caller's key (the key itself stays inside it), `region` the
+    default region for national phone numbers, `report_progress` sends `notifications/progress`.
+    """
+
+    openphone: OpenPhoneAPI
     principal_fingerprint: str
     report_progress: ProgressReporter = no_progress
+    region: str = DEFAULT_REGION
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +81,8 @@ class ToolAnnotations:
 class Tool(Generic[InT, OutT]):
     """One tool, declared once.
 
-    `scope` is the OAuth scope a caller needs; `chatgpt_visible` sets ChatGPT's
-    `openai/visibility` (a hidden tool stays callable but is not offered to the model).
+    `scope` is the OAuth scope a caller needs; it is published as the tool's `securitySchemes`
+    (OpenAI Apps SDK: top level, mirrored in `_meta` for older clients).
     """
 
     name: str
@@ -79,10 +93,10 @@ class Tool(Generic[InT, OutT]):
     handler: Callable[[InT, ToolContext], Awaitable[OutT]]
     annotations: ToolAnnotations
     scope: str
-    chatgpt_visible: bool = True
 
     def describe(self) -> dict[str, Any]:
         """The tools/list entry."""
+        security = [{"type": "oauth2", "scopes": [self.scope]}]
         return {
             "name": self.name,
             "title": self.title,
@@ -90,7 +104,12 @@ class Tool(Generic[InT, OutT]):
             "inputSchema": self.input_model.model_json_schema(by_alias=True),
             "outputSchema": self.output_model.model_json_schema(by_alias=True, mode="serialization"),
             "annotations": self.annotations.to_wire(self.title),
-            "_meta": {"openai/visibility": "public" if self.chatgpt_visible else "private"},
+            "securitySchemes": security,
+            "_meta": {
+                "securitySchemes": security,
+                "openai/toolInvocation/invoking": f"{self.title}…"[:_STATUS_TEXT_MAX],
+                "openai/toolInvocation/invoked": f"{self.title}: done"[:_STATUS_TEXT_MAX],
+            },
         }
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
@@ -100,7 +119,7 @@ class Tool(Generic[InT, OutT]):
         validation errors are tool execution errors, so the model can correct itself).
         """
         try:
-            parsed = self.input_model.model_validate(arguments)
+            parsed = self.input_model.model_validate(arguments, context={"region": context.region})
         except ValidationError as exc:
             return error_result(describe_validation_error(exc))
         try:
@@ -117,11 +136,17 @@ class Tool(Generic[InT, OutT]):
 
 @dataclass(slots=True)
 class ToolRegistry:
-    """An explicit, ordered list of tools; names are unique and listing order is deterministic."""
+    """An explicit, ordered list of tools; names are unique and listing order is deterministic.
+
+    ChatGPT sees only `chatgpt_tools` (all tools when it is None): the smaller set its connectors
+    handle well. A tool outside an audience's set is unknown to that audience, for listing and calls.
+    """
 
     tools: Sequence[Tool[Any, Any]]
+    chatgpt_tools: Collection[str] | None = None
     _by_name: dict[str, Tool[Any, Any]] = field(init=False)
-    _listing: list[dict[str, Any]] = field(init=False)
+    _listings: dict[Audience, list[dict[str, Any]]] = field(init=False)
+    _names: dict[Audience, frozenset[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_name = {}
@@ -133,15 +158,23 @@ class ToolRegistry:
             if tool.name in self._by_name:
                 raise ToolDeclarationError(f"tool name {tool.name!r} is declared twice")
             self._by_name[tool.name] = tool
-        self._listing = [tool.describe() for tool in self.tools]
+        everything = frozenset(self._by_name)
+        chatgpt = everything if self.chatgpt_tools is None else frozenset(self.chatgpt_tools)
+        if not chatgpt <= everything:
+            raise ToolDeclarationError(f"unknown ChatGPT tools: {', '.join(sorted(chatgpt - everything))}")
+        self._names = {"default": everything, "chatgpt": chatgpt}
+        self._listings = {
+            audience: [tool.describe() for tool in self.tools if tool.name in names]
+            for audience, names in self._names.items()
+        }
 
-    def get(self, name: str) -> Tool[Any, Any] | None:
-        """The tool called `name`, or None."""
-        return self._by_name.get(name)
+    def get(self, name: str, audience: Audience = "default") -> Tool[Any, Any] | None:
+        """The tool called `name` if `audience` may see it, else None."""
+        return self._by_name.get(name) if name in self._names[audience] else None
 
-    def listing(self) -> list[dict[str, Any]]:
-        """The tools/list entries, computed once at construction."""
-        return self._listing
+    def listing(self, audience: Audience = "default") -> list[dict[str, Any]]:
+        """The tools/list entries for `audience`, computed once at construction."""
+        return self._listings[audience]
 
 
 def error_result(message: str) -> dict[str, Any]:

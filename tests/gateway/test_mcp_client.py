@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx2
 import pytest
-from mcp import Client
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, TextContent
 
-from tests.conftest import TEST_API_KEY, LiveServer
+from tests.clients import connect, text_of
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.anyio
 
@@ -25,27 +18,6 @@ TRANSPORTS = [
     pytest.param("/mcp", "legacy", id="legacy-sse-at-mcp"),
 ]
 HANDSHAKE_TRANSPORTS = [param for param in TRANSPORTS if param.values[1] == "legacy"]
-
-
-@asynccontextmanager
-async def connect(server: LiveServer, transport: str, mode: str) -> AsyncIterator[Client]:
-    """An SDK client connected to the live gateway with the test API key."""
-    headers = server.headers(TEST_API_KEY)
-    if transport == "streamable":
-        http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60))
-        transport_streams = streamable_http_client(f"{server.url}/mcp", http_client=http)
-        async with http, Client(transport_streams, mode=mode) as client:
-            yield client
-    else:
-        async with Client(sse_client(f"{server.url}{transport}", headers=headers), mode=mode) as client:
-            yield client
-
-
-def text_of(result: CallToolResult) -> str:
-    """The first content block, which must be text."""
-    block = result.content[0]
-    assert isinstance(block, TextContent)
-    return block.text
 
 
 @pytest.mark.parametrize(("transport", "mode"), TRANSPORTS)

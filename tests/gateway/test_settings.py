@@ -260,3 +260,44 @@ def test_malformed_port_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_unknown_setting_is_refused() -> None:
     assert settings_error(bogus=1) == "invalid setting BOGUS: Extra inputs are not permitted"
+
+
+def test_upstream_rate_limit_defaults_to_openphones_limit() -> None:
+    assert Settings().upstream_rate_limit == 10.0
+
+
+def test_sandbox_turns_the_rate_limit_off_unless_it_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(sandbox=True).upstream_rate_limit == 0.0
+    monkeypatch.setenv("OPENPHONE_RATE_LIMIT", "4")
+    assert Settings(sandbox=True).upstream_rate_limit == 4.0
+
+
+def test_rate_limit_zero_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENPHONE_RATE_LIMIT", "0")
+    assert Settings().upstream_rate_limit == 0.0
+
+
+def test_negative_rate_limit_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENPHONE_RATE_LIMIT", "-1")
+    assert settings_error().startswith("invalid setting OPENPHONE_RATE_LIMIT:")
+
+
+def test_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENPHONE_TIMEOUT", "0")
+    assert settings_error().startswith("invalid setting OPENPHONE_TIMEOUT:")
+
+
+def test_default_phone_region_is_checked_and_upper_cased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEFAULT_PHONE_REGION", "gb")
+    assert Settings().default_phone_region == "GB"
+    monkeypatch.setenv("DEFAULT_PHONE_REGION", "XX")
+    assert settings_error() == (
+        "invalid setting DEFAULT_PHONE_REGION: must be a two-letter region code such as US, CA or GB"
+    )
+
+
+def test_chatgpt_tools_are_a_comma_list_of_known_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATGPT_TOOLS", "send-message, fetch-messages")
+    assert Settings().chatgpt_tools == ("send-message", "fetch-messages")
+    monkeypatch.setenv("CHATGPT_TOOLS", "send-message,make-call")
+    assert settings_error() == "invalid setting CHATGPT_TOOLS: unknown tool names: make-call"

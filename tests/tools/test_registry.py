@@ -7,10 +7,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.api import OpenPhone
+from tools.client import OpenPhoneClient
 from tools.errors import ToolDeclarationError, ToolError
 from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
 
-CONTEXT = ToolContext(api_key="op-test-key-0123456789", principal_fingerprint="0123456789abcdef")
+OPENPHONE = OpenPhone(OpenPhoneClient(base_url="http://127.0.0.1:9"))
+CONTEXT = ToolContext(
+    openphone=OPENPHONE.for_key("op-test-key-0123456789", "0123456789abcdef"),
+    principal_fingerprint="0123456789abcdef",
+)
 READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
 SENDS = ToolAnnotations(read_only=False, destructive=True, idempotent=False, open_world=True)
 
@@ -58,17 +64,16 @@ async def send(arguments: SendInput, context: ToolContext) -> Echoed:
     return Echoed(echoed_text="sent", times=1)
 
 
-def echo_tool(name: str = "echo", handler: Any = None, **options: Any) -> Tool[EchoInput, Echoed]:
+def echo_tool(name: str = "echo", handler: Any = None, title: str = "Echo") -> Tool[EchoInput, Echoed]:
     return Tool(
         name=name,
-        title="Echo",
+        title=title,
         description="Echo the text back.",
         input_model=EchoInput,
         output_model=Echoed,
         handler=handler or Recorder(),
         annotations=READ_ONLY,
         scope="test",
-        **options,
     )
 
 
@@ -121,7 +126,7 @@ def test_good_names_are_accepted(name: str) -> None:
 
 
 def test_describe() -> None:
-    """The tools/list entry carries the schemas, all four hints, the title and ChatGPT visibility."""
+    """The tools/list entry carries the schemas, all four hints, the title and the OAuth scope."""
     assert send_tool().describe() == {
         "name": "send-message",
         "title": "Send message",
@@ -160,7 +165,12 @@ def test_describe() -> None:
             "idempotentHint": False,
             "openWorldHint": True,
         },
-        "_meta": {"openai/visibility": "public"},
+        "securitySchemes": [{"type": "oauth2", "scopes": ["messages:write"]}],
+        "_meta": {
+            "securitySchemes": [{"type": "oauth2", "scopes": ["messages:write"]}],
+            "openai/toolInvocation/invoking": "Send message…",
+            "openai/toolInvocation/invoked": "Send message: done",
+        },
     }
 
 
@@ -187,8 +197,23 @@ def test_describe_read_only_hints() -> None:
     }
 
 
-def test_describe_hidden_tool_is_private_to_chatgpt() -> None:
-    assert echo_tool(chatgpt_visible=False).describe()["_meta"] == {"openai/visibility": "private"}
+def test_chatgpt_sees_only_its_subset_for_listing_and_calls() -> None:
+    registry = ToolRegistry([echo_tool("echo"), echo_tool("other")], chatgpt_tools=["other"])
+    assert [entry["name"] for entry in registry.listing()] == ["echo", "other"]
+    assert [entry["name"] for entry in registry.listing("chatgpt")] == ["other"]
+    assert registry.get("echo") is not None
+    assert registry.get("echo", "chatgpt") is None
+
+
+def test_chatgpt_subset_must_name_declared_tools() -> None:
+    with pytest.raises(ToolDeclarationError, match="unknown ChatGPT tools: nope"):
+        ToolRegistry([echo_tool("echo")], chatgpt_tools=["nope"])
+
+
+def test_status_texts_fit_openai_limit() -> None:
+    meta = echo_tool(title="T" * 100).describe()["_meta"]
+    assert len(meta["openai/toolInvocation/invoking"]) == 64
+    assert len(meta["openai/toolInvocation/invoked"]) == 64
 
 
 @pytest.mark.anyio

@@ -1,0 +1,85 @@
+"""A real gateway serving the OpenPhone tools, with the sandbox behind it and the spec checking both.
+
+One gateway serves the session; its upstream is a fresh sandbox for every test (so counts such as
+"exactly one message recorded" are the test's own), wrapped in `SpecCheck`, which validates every
+request the client sends and every response the sandbox gives against OpenPhone's OpenAPI spec.
+After each test, any new violation fails that test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.conftest import LiveServer, free_port, make_settings, serve
+from tests.spec_check import SpecCheck
+from tests.toolkit import Probe
+from tools.sandbox import SANDBOX_API_KEY, SandboxState, create_sandbox_app
+from tools.sandbox.faults import FaultKind
+
+
+class Upstream:
+    """The ASGI app behind the gateway's OpenPhone client; `reset` swaps in a fresh sandbox."""
+
+    def __init__(self) -> None:
+        self.state = SandboxState()
+        self._app = create_sandbox_app(self.state)
+
+    def reset(self) -> SandboxState:
+        self.state = SandboxState()
+        self._app = create_sandbox_app(self.state)
+        return self.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture(scope="session")
+def spec(upstream: Upstream) -> SpecCheck:
+    return SpecCheck(upstream)
+
+
+def serve_gateway(settings: Settings, upstream: Any) -> Iterator[LiveServer]:
+    """The real gateway (real tool catalogue) with `upstream` as OpenPhone."""
+    app = create_app(settings, upstream=upstream)
+    for _ in serve(app, settings.port):
+        yield LiveServer(settings.public_url, Probe(), settings)
+
+
+@pytest.fixture(scope="session")
+def tool_server(spec: SpecCheck) -> Iterator[LiveServer]:
+    yield from serve_gateway(make_settings(free_port(), sandbox=True), spec)
+
+
+@pytest.fixture
+def sandbox(upstream: Upstream, spec: SpecCheck) -> Iterator[SandboxState]:
+    """A fresh sandbox for this test; the test fails if the spec check saw a violation during it."""
+    state = upstream.reset()
+    before = (len(spec.request_violations), len(spec.response_violations))
+    yield state
+    new_requests = spec.request_violations[before[0] :]
+    # A malformed body or an HTML 404 is off-spec on purpose: that is the fault being tested.
+    deliberate = tuple(
+        f"{method} {path} -> "
+        for method, path, fault in state.faults.applied
+        if fault.kind in (FaultKind.MALFORMED, FaultKind.HTML_404)
+    )
+    new_responses = [
+        found for found in spec.response_violations[before[1] :] if not found.startswith(deliberate)
+    ]
+    assert not new_requests, f"the client sent off-spec requests: {new_requests}"
+    assert not new_responses, f"the sandbox gave off-spec responses: {new_responses}"
+
+
+def sandbox_headers(server: LiveServer, **extra: str) -> dict[str, str]:
+    return server.headers(SANDBOX_API_KEY, **extra)

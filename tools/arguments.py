@@ -1,0 +1,68 @@
+"""Shared pieces of tool input models: strict objects, time windows, page sizes, ids and scopes.
+
+Inputs are camelCase like OpenPhone's API, reject unknown fields (a misspelt argument is an error the
+model can fix, not a silently ignored filter) and carry descriptions an AI can choose by.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated, Final
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+# OAuth scopes a tool can need (the authorization server offers exactly these).
+READ: Final = "openphone:read"
+SEND: Final = "openphone:send"
+CONTACTS_WRITE: Final = "openphone:contacts.write"
+SCOPES: Final = {
+    READ: "Read your phone numbers, conversations, messages, calls, transcripts, summaries and contacts",
+    SEND: "Send text messages from your OpenPhone numbers",
+    CONTACTS_WRITE: "Create, update and delete contacts",
+}
+
+
+class Arguments(BaseModel):
+    """Base of every tool input model."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class NoArguments(Arguments):
+    """The input of a tool that takes none."""
+
+
+Instant = Annotated[
+    AwareDatetime,
+    Field(description="An ISO 8601 date-time with a timezone, e.g. 2026-11-01T09:00:00Z."),
+]
+PageToken = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=512,
+        description="The nextPageToken of a previous call, to get the next page.",
+    ),
+]
+OpaqueId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
+]
+UserId = Annotated[
+    str,
+    Field(pattern=r"^US[A-Za-z0-9_-]+$", max_length=64, description="An OpenPhone user id (US…)."),
+]
+
+
+def iso(instant: AwareDatetime | None) -> str | None:
+    """An instant as OpenPhone's ISO 8601 UTC form, e.g. 2026-11-01T09:00:00Z."""
+    if instant is None:
+        return None
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,136 @@
+"""`bulk-messages`: one text to up to 100 recipients, one send each, never anyone twice.
+
+OpenPhone takes one `to` per send (openphone-api-notes.md §2.1), so this sends once per distinct
+recipient (duplicates after E.164 normalisation are skipped), a few at a time under the per-key
+pacer. A failed recipient is an outcome, not an exception. A send that has started is shielded from
+cancellation, so when the caller cancels, the sends already in flight finish and are reported
+(through `notifications/progress`, one per recipient), and no further send starts: what went out is
+exactly what was reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Final, Literal
+
+import anyio
+from pydantic import Field
+
+from tools.arguments import SEND, Arguments
+from tools.errors import OpenPhoneError
+from tools.messages import Content
+from tools.phone import InboxRef, PhoneNumber
+from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.resources import Wire
+
+logger = logging.getLogger(__name__)
+
+BULK_MAX: Final = 100
+BULK_CONCURRENCY: Final = 4
+# After these, every later send would fail the same way, so none is attempted.
+_STOP_STATUSES: Final = frozenset({401, 402})
+
+
+class BulkMessagesArgs(Arguments):
+    from_: InboxRef = Field(alias="from")
+    to: Annotated[
+        list[PhoneNumber],
+        Field(min_length=1, max_length=BULK_MAX, description="1-100 recipients, E.164 such as +14155550123."),
+    ]
+    content: Content
+
+
+class Outcome(Wire):
+    to: str
+    status: Literal["sent", "failed", "duplicate", "not-sent"] = Field(
+        description="sent; failed (see error); duplicate (skipped, already sent to above); "
+        "not-sent (stopped after an error every send would hit)."
+    )
+    message_id: str | None = None
+    error: str | None = None
+    may_have_been_sent: bool = Field(
+        default=False, description="True when the failure came after OpenPhone may have accepted the send."
+    )
+
+
+class BulkMessagesResult(Wire):
+    sent: int
+    failed: int
+    duplicates: int
+    not_sent: int
+    results: list[Outcome] = Field(description="One per recipient given, in the order given.")
+
+
+async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMessagesResult:
+    api = context.openphone
+    outcomes: list[Outcome | None] = [None] * len(args.to)
+    first_index: dict[str, int] = {}
+    for index, number in enumerate(args.to):
+        if number in first_index:
+            outcomes[index] = Outcome(to=number, status="duplicate")
+        else:
+            first_index[number] = index
+    total = len(first_index)
+    gate = anyio.Semaphore(BULK_CONCURRENCY)
+    done = 0
+    stop: OpenPhoneError | None = None
+
+    async def send(index: int, number: str) -> None:
+        nonlocal done, stop
+        async with gate:
+            if stop is not None:
+                outcomes[index] = Outcome(to=number, status="not-sent", error=str(stop))
+                return
+            with anyio.CancelScope(shield=True):
+                try:
+                    message = await api.send_message(args.from_, number, args.content, None, None)
+                except OpenPhoneError as exc:
+                    if exc.status in _STOP_STATUSES:
+                        stop = exc
+                    outcome = Outcome(
+                        to=number, status="failed", error=str(exc), may_have_been_sent=exc.may_have_happened
+                    )
+                else:
+                    outcome = Outcome(to=number, status="sent", message_id=message.id)
+                outcomes[index] = outcome
+                done += 1
+                await context.report_progress(done, total, f"{outcome.status}: {number}")
+
+    try:
+        async with anyio.create_task_group() as group:
+            for number, index in first_index.items():
+                group.start_soon(send, index, number)
+    except anyio.get_cancelled_exc_class():
+        # The caller is gone, so the log is where "exactly which went out" is kept (ids, never numbers).
+        sent = sorted(outcome.message_id for outcome in outcomes if outcome and outcome.message_id)
+        logger.info(
+            "bulk-messages cancelled: %d of %d recipients sent (message ids: %s)",
+            len(sent),
+            total,
+            ", ".join(sent),
+        )
+        raise
+    results = [outcome for outcome in outcomes if outcome is not None]
+    return BulkMessagesResult(
+        sent=sum(1 for outcome in results if outcome.status == "sent"),
+        failed=sum(1 for outcome in results if outcome.status == "failed"),
+        duplicates=sum(1 for outcome in results if outcome.status == "duplicate"),
+        not_sent=sum(1 for outcome in results if outcome.status == "not-sent"),
+        results=results,
+    )
+
+
+BULK_MESSAGES = Tool(
+    name="bulk-messages",
+    title="Send a text to many recipients",
+    description=(
+        "Send the same SMS from one of your numbers to 1-100 recipients, one message each. Duplicate "
+        "numbers are sent once. Returns each recipient's outcome (sent with message id, failed with the "
+        "reason, duplicate); some may fail while others are sent. Reports progress per recipient."
+    ),
+    input_model=BulkMessagesArgs,
+    output_model=BulkMessagesResult,
+    handler=bulk_messages,
+    annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
+    scope=SEND,
+)

@@ -1,0 +1,170 @@
+"""Call tools: transcripts of the calls with one participant, and one call's AI summary.
+
+Transcripts and summaries exist only for answered calls on plans that include them (Business and
+Scale), and only once processing is done (openphone-api-notes.md §2.7-2.8). Each call says which:
+transcript attached, not transcribed, still processing, failed, or not on this plan.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import anyio
+from pydantic import Field
+
+from tools.api import OpenPhoneAPI
+from tools.arguments import READ, Arguments, Instant, OpaqueId, PageToken, iso
+from tools.errors import OpenPhoneError
+from tools.messages import inbox_id
+from tools.phone import InboxRef, PhoneNumber
+from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.resources import Call, CallSummary, DialogueLine, Wire
+
+TRANSCRIPT_CONCURRENCY: Final = 4
+
+Availability = Literal["completed", "absent", "processing", "failed", "not-on-plan", "not-answered"]
+
+_NOTES: Final[dict[Availability, str]] = {
+    "completed": "Transcript attached.",
+    "absent": "This call was not transcribed (transcription was off or the call was too short).",
+    "processing": "The transcript is still being processed; try again in a few minutes.",
+    "failed": "OpenPhone could not transcribe this call.",
+    "not-on-plan": "Call transcripts need an OpenPhone Business or Scale plan.",
+    "not-answered": "The call was not answered, so there is nothing to transcribe.",
+}
+_SUMMARY_NOTES: Final[dict[Availability, str]] = {
+    "completed": "Summary attached.",
+    "absent": "This call has no summary (summaries were off or the call was too short).",
+    "processing": "The summary is still being processed; try again in a few minutes.",
+    "failed": "OpenPhone could not summarise this call.",
+    "not-on-plan": "Call summaries need an OpenPhone Business or Scale plan.",
+    "not-answered": "The call was not answered, so there is nothing to summarise.",
+}
+# OpenPhone's transcript and summary `status` (openapi-v1.json), in this module's words.
+_FROM_STATUS: Final[dict[str, Availability]] = {
+    "completed": "completed",
+    "absent": "absent",
+    "in-progress": "processing",
+    "failed": "failed",
+}
+
+
+class FetchTranscriptsArgs(Arguments):
+    inbox: InboxRef
+    participant: PhoneNumber = Field(description="The other party of the calls, E.164.")
+    created_after: Instant | None = None
+    created_before: Instant | None = None
+    max_results: int = Field(default=10, ge=1, le=50, description="At most this many calls (1-50).")
+    page_token: PageToken | None = None
+
+
+class CallTranscript(Wire):
+    call: Call
+    availability: Availability
+    note: str
+    dialogue: list[DialogueLine] | None = Field(
+        default=None, description="Who said what; `identifier` is the speaker's number."
+    )
+
+
+class FetchTranscriptsResult(Wire):
+    inbox_id: str
+    calls: list[CallTranscript] = Field(description="Newest first.")
+    next_page_token: str | None
+
+
+async def _transcript(api: OpenPhoneAPI, call: Call) -> CallTranscript:
+    if call.answered_at is None and call.status != "completed":
+        return CallTranscript(call=call, availability="not-answered", note=_NOTES["not-answered"])
+    try:
+        transcript = await api.get_transcript(call.id)
+    except OpenPhoneError as exc:
+        if exc.status == 403:
+            return CallTranscript(call=call, availability="not-on-plan", note=_NOTES["not-on-plan"])
+        if exc.status == 404:
+            return CallTranscript(call=call, availability="absent", note=_NOTES["absent"])
+        raise
+    availability = _FROM_STATUS[transcript.status]
+    dialogue = transcript.dialogue if availability == "completed" else None
+    return CallTranscript(call=call, availability=availability, note=_NOTES[availability], dialogue=dialogue)
+
+
+async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContext) -> FetchTranscriptsResult:
+    api = context.openphone
+    inbox = await inbox_id(api, args.inbox)
+    page = await api.list_calls(
+        inbox,
+        args.participant,
+        max_results=args.max_results,
+        created_after=iso(args.created_after),
+        created_before=iso(args.created_before),
+        page_token=args.page_token,
+    )
+    calls = sorted(page.data, key=lambda call: call.created_at, reverse=True)
+    results: list[CallTranscript | None] = [None] * len(calls)
+    gate = anyio.Semaphore(TRANSCRIPT_CONCURRENCY)
+
+    async def fetch(index: int, call: Call) -> None:
+        async with gate:
+            results[index] = await _transcript(api, call)
+
+    async with anyio.create_task_group() as group:
+        for index, call in enumerate(calls):
+            group.start_soon(fetch, index, call)
+    return FetchTranscriptsResult(
+        inbox_id=inbox,
+        calls=[result for result in results if result is not None],
+        next_page_token=page.next_page_token,
+    )
+
+
+FETCH_CALL_TRANSCRIPTS = Tool(
+    name="fetch-call-transcripts",
+    title="Fetch call transcripts",
+    description=(
+        "Read the calls between one of your numbers (`inbox`) and one `participant`, newest first, each "
+        "with its transcript (who said what) or the reason there is none: not answered, not transcribed, "
+        "still processing, failed, or not included in the OpenPhone plan. Optional time window."
+    ),
+    input_model=FetchTranscriptsArgs,
+    output_model=FetchTranscriptsResult,
+    handler=fetch_call_transcripts,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
+
+
+class GetCallSummaryArgs(Arguments):
+    call_id: OpaqueId = Field(description="The call id (AC…), e.g. from fetch-call-transcripts.")
+
+
+class CallSummaryResult(Wire):
+    summary: CallSummary | None
+    availability: Availability
+    note: str
+
+
+async def get_call_summary(args: GetCallSummaryArgs, context: ToolContext) -> CallSummaryResult:
+    try:
+        summary = await context.openphone.get_summary(args.call_id)
+    except OpenPhoneError as exc:
+        if exc.status != 403:
+            raise
+        return CallSummaryResult(summary=None, availability="not-on-plan", note=_SUMMARY_NOTES["not-on-plan"])
+    availability = _FROM_STATUS[summary.status]
+    return CallSummaryResult(summary=summary, availability=availability, note=_SUMMARY_NOTES[availability])
+
+
+GET_CALL_SUMMARY = Tool(
+    name="get-call-summary",
+    title="Get a call summary",
+    description=(
+        "Get OpenPhone's AI summary of one call (AC… id): the summary points and next steps, or why "
+        "there is none yet (still processing, not summarised, failed, or not on the plan)."
+    ),
+    input_model=GetCallSummaryArgs,
+    output_model=CallSummaryResult,
+    handler=get_call_summary,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)

@@ -1,0 +1,222 @@
+"""Contact tools: create, list, get, update, delete, and the workspace's custom-field definitions.
+
+Contacts made through the API are "integration contacts": read-only in the OpenPhone app, and shown
+there only when a conversation with one of their numbers exists (openphone-api-notes.md §2.10).
+Custom-field definitions are made in the app; `list-contact-custom-fields` gives their keys.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from pydantic import Field, model_validator
+
+from tools.arguments import CONTACTS_WRITE, READ, Arguments, NoArguments, OpaqueId, PageToken
+from tools.phone import PhoneNumber
+from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.resources import Contact, CustomFieldDefinition, Wire
+
+_EMAIL: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Which fields live inside `defaultFields` in OpenPhone's contact body (openapi-v1.json createContact_v1).
+_DEFAULT_FIELDS: Final = ("lastName", "company", "role", "emails", "phoneNumbers")
+_TOP_LEVEL_FIELDS: Final = ("customFields", "externalId", "source")
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class EmailEntry(Arguments):
+    name: Name = Field(default="work", description="A label such as work or home.")
+    value: Annotated[str, Field(max_length=254, pattern=_EMAIL)]
+
+
+class PhoneEntry(Arguments):
+    name: Name = Field(default="mobile", description="A label such as mobile or office.")
+    value: PhoneNumber
+
+
+class CustomFieldEntry(Arguments):
+    key: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="The field's key, from list-contact-custom-fields."
+    )
+    value: str | float | bool | list[str] | None = Field(
+        description="Text, number, true/false, an ISO date, or a list of options (multi-select)."
+    )
+
+
+class ContactFields(Arguments):
+    """The editable fields, shared by create-contact and update-contact."""
+
+    last_name: Name | None = None
+    company: Name | None = None
+    role: Name | None = None
+    emails: list[EmailEntry] | None = Field(default=None, max_length=20)
+    phone_numbers: list[PhoneEntry] | None = Field(default=None, max_length=20)
+    custom_fields: list[CustomFieldEntry] | None = Field(default=None, max_length=50)
+    external_id: Annotated[str, Field(min_length=1, max_length=75)] | None = Field(
+        default=None, description="Your own id for this contact, to find it with list-contacts."
+    )
+    source: Annotated[str, Field(min_length=1, max_length=72)] | None = Field(
+        default=None, description='Where the contact came from; OpenPhone defaults to "public-api".'
+    )
+
+    def to_body(self, first_name: str | None) -> dict[str, Any]:
+        """The request body of create (POST) or update (PATCH) /v1/contacts: only the fields given."""
+        given = self.model_dump(by_alias=True, exclude_none=True)
+        default_fields: dict[str, Any] = {key: given[key] for key in _DEFAULT_FIELDS if key in given}
+        if first_name is not None:
+            default_fields["firstName"] = first_name
+        body: dict[str, Any] = {key: given[key] for key in _TOP_LEVEL_FIELDS if key in given}
+        if default_fields:
+            body["defaultFields"] = default_fields
+        return body
+
+
+class CreateContactArgs(ContactFields):
+    first_name: Name
+
+
+async def create_contact(args: CreateContactArgs, context: ToolContext) -> Contact:
+    return await context.openphone.create_contact(args.to_body(args.first_name))
+
+
+CREATE_CONTACT = Tool(
+    name="create-contact",
+    title="Create a contact",
+    description=(
+        "Create an OpenPhone contact: firstName is required; lastName, company, role, emails, "
+        "phoneNumbers (E.164), customFields (keys from list-contact-custom-fields), externalId and "
+        "source are optional. Creating twice makes two contacts; look first with list-contacts."
+    ),
+    input_model=CreateContactArgs,
+    output_model=Contact,
+    handler=create_contact,
+    annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=False),
+    scope=CONTACTS_WRITE,
+)
+
+
+class UpdateContactArgs(ContactFields):
+    id: OpaqueId = Field(description="The contact's id.")
+    first_name: Name | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateContactArgs:
+        if not self.to_body(self.first_name):
+            raise ValueError("give at least one field to change")
+        return self
+
+
+async def update_contact(args: UpdateContactArgs, context: ToolContext) -> Contact:
+    return await context.openphone.update_contact(args.id, args.to_body(args.first_name))
+
+
+UPDATE_CONTACT = Tool(
+    name="update-contact",
+    title="Update a contact",
+    description=(
+        "Change fields of a contact made through the API (by id). Only the fields given change; a list "
+        "given (emails, phoneNumbers, customFields) replaces that list."
+    ),
+    input_model=UpdateContactArgs,
+    output_model=Contact,
+    handler=update_contact,
+    annotations=ToolAnnotations(read_only=False, destructive=True, idempotent=True, open_world=False),
+    scope=CONTACTS_WRITE,
+)
+
+
+class ContactIdArgs(Arguments):
+    id: OpaqueId = Field(description="The contact's id.")
+
+
+async def get_contact(args: ContactIdArgs, context: ToolContext) -> Contact:
+    return await context.openphone.get_contact(args.id)
+
+
+GET_CONTACT = Tool(
+    name="get-contact",
+    title="Get a contact",
+    description="Get one contact by id: names, company, role, emails, phone numbers and custom fields.",
+    input_model=ContactIdArgs,
+    output_model=Contact,
+    handler=get_contact,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
+
+
+class DeletedContact(Wire):
+    id: str
+    deleted: bool
+
+
+async def delete_contact(args: ContactIdArgs, context: ToolContext) -> DeletedContact:
+    await context.openphone.delete_contact(args.id)
+    return DeletedContact(id=args.id, deleted=True)
+
+
+DELETE_CONTACT = Tool(
+    name="delete-contact",
+    title="Delete a contact",
+    description="Delete a contact by id. This cannot be undone.",
+    input_model=ContactIdArgs,
+    output_model=DeletedContact,
+    handler=delete_contact,
+    annotations=ToolAnnotations(read_only=False, destructive=True, idempotent=True, open_world=False),
+    scope=CONTACTS_WRITE,
+)
+
+
+class ListContactsArgs(Arguments):
+    external_ids: list[Annotated[str, Field(min_length=1, max_length=75)]] | None = Field(
+        default=None, min_length=1, max_length=50, description="Only contacts with these externalIds."
+    )
+    max_results: int = Field(default=20, ge=1, le=50, description="Page size (1-50).")
+    page_token: PageToken | None = None
+
+
+class ContactPage(Wire):
+    contacts: list[Contact]
+    next_page_token: str | None
+
+
+async def list_contacts(args: ListContactsArgs, context: ToolContext) -> ContactPage:
+    page = await context.openphone.list_contacts(
+        max_results=args.max_results, external_ids=list(args.external_ids or ()), page_token=args.page_token
+    )
+    return ContactPage(contacts=page.data, next_page_token=page.next_page_token)
+
+
+LIST_CONTACTS = Tool(
+    name="list-contacts",
+    title="List contacts",
+    description=(
+        "List the workspace's contacts made through the API, a page at a time, optionally only those "
+        "with the given externalIds."
+    ),
+    input_model=ListContactsArgs,
+    output_model=ContactPage,
+    handler=list_contacts,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
+
+
+class CustomFieldList(Wire):
+    custom_fields: list[CustomFieldDefinition]
+
+
+async def list_custom_fields(args: NoArguments, context: ToolContext) -> CustomFieldList:
+    return CustomFieldList(custom_fields=await context.openphone.list_custom_fields())
+
+
+LIST_CONTACT_CUSTOM_FIELDS = Tool(
+    name="list-contact-custom-fields",
+    title="List contact custom fields",
+    description="List the workspace's custom contact fields: name, key (to use in customFields) and type.",
+    input_model=NoArguments,
+    output_model=CustomFieldList,
+    handler=list_custom_fields,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)

@@ -1,0 +1,257 @@
+"""Message tools: send one text, read a message, read a thread or an inbox, list conversations.
+
+OpenPhone's list-messages needs an inbox id and the participants (openphone-api-notes.md §2.2), and
+there is no "recent messages" endpoint, so `fetch-messages` without a participant reads the inbox's
+most recent conversations and their latest messages, with a bounded fan-out, merged newest first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+import anyio
+from pydantic import AfterValidator, Field
+
+from tools.api import OpenPhoneAPI
+from tools.arguments import READ, SEND, Arguments, Instant, OpaqueId, PageToken, UserId, iso
+from tools.phone import InboxRef, PhoneNumber, is_inbox_id
+from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.resources import Conversation, Message, Wire
+
+# Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
+INBOX_FANOUT: Final = 10
+FANOUT_CONCURRENCY: Final = 4
+CONTENT_MAX: Final = 1600
+
+
+def _not_blank(content: str) -> str:
+    # openapi-v1.json: content has `pattern: ".*\\S.*"`, so whitespace-only is refused.
+    if not content.strip():
+        raise ValueError("must contain a non-whitespace character")
+    return content
+
+
+Content = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=CONTENT_MAX,
+        description="The text to send, 1-1600 characters, not only whitespace.",
+    ),
+    AfterValidator(_not_blank),
+]
+
+
+async def inbox_id(api: OpenPhoneAPI, inbox: str) -> str:
+    """The `PN…` id of an inbox reference, resolving an E.164 number through the phone-number list."""
+    return inbox if is_inbox_id(inbox) else (await api.resolve_inbox(inbox)).id
+
+
+# send-message --------------------------------------------------------------------------------------
+
+
+class SendMessageArgs(Arguments):
+    from_: InboxRef = Field(alias="from")
+    to: PhoneNumber = Field(description="The recipient, E.164 such as +14155550123.")
+    content: Content
+    user_id: UserId | None = Field(
+        default=None, description="Send as this user (US…); defaults to the number's owner."
+    )
+    set_inbox_status: Literal["done"] | None = Field(
+        default=None, description='"done" moves the conversation to Done after sending.'
+    )
+
+
+async def send_message(args: SendMessageArgs, context: ToolContext) -> Message:
+    return await context.openphone.send_message(
+        args.from_, args.to, args.content, args.user_id, args.set_inbox_status
+    )
+
+
+SEND_MESSAGE = Tool(
+    name="send-message",
+    title="Send a text message",
+    description=(
+        "Send one SMS from one of your OpenPhone numbers to one recipient. `from` is your number "
+        "(E.164 or its PN… id); `to` is the recipient. Sends immediately and cannot be undone; the "
+        "result is the queued message with its id. For several recipients use bulk-messages."
+    ),
+    input_model=SendMessageArgs,
+    output_model=Message,
+    handler=send_message,
+    annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
+    scope=SEND,
+)
+
+
+# get-message ---------------------------------------------------------------------------------------
+
+
+class GetMessageArgs(Arguments):
+    id: OpaqueId = Field(description="The message id (AC…).")
+
+
+async def get_message(args: GetMessageArgs, context: ToolContext) -> Message:
+    return await context.openphone.get_message(args.id)
+
+
+GET_MESSAGE = Tool(
+    name="get-message",
+    title="Get a message",
+    description="Get one message by its id (AC…): text, direction, status, sender, recipients and times.",
+    input_model=GetMessageArgs,
+    output_model=Message,
+    handler=get_message,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
+
+
+# fetch-messages ------------------------------------------------------------------------------------
+
+
+class FetchMessagesArgs(Arguments):
+    inbox: InboxRef
+    participant: PhoneNumber | None = Field(
+        default=None,
+        description="The other party. With it: that thread. Without it: the inbox's recent conversations.",
+    )
+    created_after: Instant | None = None
+    created_before: Instant | None = None
+    max_results: int = Field(default=20, ge=1, le=100, description="At most this many messages (1-100).")
+    page_token: PageToken | None = None
+
+
+class FetchMessagesResult(Wire):
+    inbox_id: str
+    messages: list[Message] = Field(description="Newest first.")
+    conversations_read: int = Field(description="How many conversations the messages were read from.")
+    next_page_token: str | None = Field(
+        description="Pass as pageToken for more: older messages of the thread, or older conversations."
+    )
+
+
+async def fetch_messages(args: FetchMessagesArgs, context: ToolContext) -> FetchMessagesResult:
+    api = context.openphone
+    inbox = await inbox_id(api, args.inbox)
+    after, before = iso(args.created_after), iso(args.created_before)
+    if args.participant is not None:
+        page = await api.list_messages(
+            inbox,
+            [args.participant],
+            max_results=args.max_results,
+            created_after=after,
+            created_before=before,
+            page_token=args.page_token,
+        )
+        messages = sorted(page.data, key=lambda message: message.created_at, reverse=True)
+        return FetchMessagesResult(
+            inbox_id=inbox, messages=messages, conversations_read=1, next_page_token=page.next_page_token
+        )
+    conversations = await api.list_conversations(
+        [inbox], max_results=INBOX_FANOUT, updated_after=after, page_token=args.page_token
+    )
+    threads = await _latest_messages(api, inbox, conversations.data, args, after, before)
+    merged = sorted(
+        (message for thread in threads for message in thread), key=lambda m: m.created_at, reverse=True
+    )
+    return FetchMessagesResult(
+        inbox_id=inbox,
+        messages=merged[: args.max_results],
+        conversations_read=len(conversations.data),
+        next_page_token=conversations.next_page_token,
+    )
+
+
+async def _latest_messages(
+    api: OpenPhoneAPI,
+    inbox: str,
+    conversations: list[Conversation],
+    args: FetchMessagesArgs,
+    after: str | None,
+    before: str | None,
+) -> list[list[Message]]:
+    """Each conversation's latest messages, at most FANOUT_CONCURRENCY requests at a time."""
+    threads: list[list[Message]] = [[] for _ in conversations]
+    gate = anyio.Semaphore(FANOUT_CONCURRENCY)
+
+    async def read(index: int, conversation: Conversation) -> None:
+        if not conversation.participants:
+            return
+        async with gate:
+            page = await api.list_messages(
+                inbox,
+                conversation.participants,
+                max_results=args.max_results,
+                created_after=after,
+                created_before=before,
+            )
+        threads[index] = page.data
+
+    async with anyio.create_task_group() as group:
+        for index, conversation in enumerate(conversations):
+            group.start_soon(read, index, conversation)
+    return threads
+
+
+FETCH_MESSAGES = Tool(
+    name="fetch-messages",
+    title="Fetch messages",
+    description=(
+        "Read text messages of one of your OpenPhone numbers (`inbox`, E.164 or PN… id). With "
+        "`participant`: the thread with that number. Without: the latest messages across the inbox's "
+        f"{INBOX_FANOUT} most recently active conversations. Newest first; optional time window."
+    ),
+    input_model=FetchMessagesArgs,
+    output_model=FetchMessagesResult,
+    handler=fetch_messages,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
+
+
+# list-conversations --------------------------------------------------------------------------------
+
+
+class ListConversationsArgs(Arguments):
+    inboxes: list[InboxRef] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Only these of your numbers (E.164 or PN… ids); all of them when omitted.",
+    )
+    updated_after: Instant | None = None
+    updated_before: Instant | None = None
+    max_results: int = Field(default=20, ge=1, le=100, description="Page size (1-100).")
+    page_token: PageToken | None = None
+
+
+class ConversationPage(Wire):
+    conversations: list[Conversation] = Field(description="Most recent activity first.")
+    next_page_token: str | None
+
+
+async def list_conversations(args: ListConversationsArgs, context: ToolContext) -> ConversationPage:
+    page = await context.openphone.list_conversations(
+        list(args.inboxes or ()),
+        max_results=args.max_results,
+        updated_after=iso(args.updated_after),
+        updated_before=iso(args.updated_before),
+        page_token=args.page_token,
+    )
+    return ConversationPage(conversations=page.data, next_page_token=page.next_page_token)
+
+
+LIST_CONVERSATIONS = Tool(
+    name="list-conversations",
+    title="List conversations",
+    description=(
+        "List conversations (threads with one or more participants) across your numbers or the given "
+        "ones, most recently active first: participants, the inbox (phoneNumberId) and last activity."
+    ),
+    input_model=ListConversationsArgs,
+    output_model=ConversationPage,
+    handler=list_conversations,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=READ,
+)
