@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tools.sandbox import create_sandbox_app
 
 from gateway.auth import Authenticator
 from gateway.errors import HTTPError
@@ -31,6 +30,7 @@ from tools.api import OpenPhone
 from tools.catalog import build_registry
 from tools.client import OpenPhoneClient
 from tools.registry import ToolRegistry
+from tools.sandbox import create_sandbox_app
 
 SSE_PATH: Final = "/sse"
 SSE_MESSAGES_PATHS: Final = ("/messages", "/messages/")
