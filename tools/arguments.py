@@ -1,4 +1,4 @@
-"""Shared pieces of tool input models: strict objects, time windows, page sizes, ids and scopes.
+"""Shared pieces of tool input models: strict objects, time windows, page tokens and ids.
 
 Inputs are camelCase like OpenPhone's API, reject unknown fields (a misspelt argument is an error the
 model can fix, not a silently ignored filter) and carry descriptions an AI can choose by.
@@ -7,20 +7,10 @@ model can fix, not a silently ignored filter) and carry descriptions an AI can c
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated, Final
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-
-# OAuth scopes a tool can need (the authorization server offers exactly these).
-READ: Final = "openphone:read"
-SEND: Final = "openphone:send"
-CONTACTS_WRITE: Final = "openphone:contacts.write"
-SCOPES: Final = {
-    READ: "Read your phone numbers, conversations, messages, calls, transcripts, summaries and contacts",
-    SEND: "Send text messages from your OpenPhone numbers",
-    CONTACTS_WRITE: "Create, update and delete contacts",
-}
 
 
 class Arguments(BaseModel):

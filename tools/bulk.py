@@ -16,12 +16,13 @@ from typing import Annotated, Final, Literal
 import anyio
 from pydantic import Field
 
-from tools.arguments import SEND, Arguments
+from tools.arguments import Arguments
 from tools.errors import OpenPhoneError
 from tools.messages import Content
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Wire
+from tools.scopes import MESSAGES_WRITE
 
 logger = logging.getLogger(__name__)
 
@@ -132,5 +133,5 @@ BULK_MESSAGES = Tool(
     output_model=BulkMessagesResult,
     handler=bulk_messages,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
-    scope=SEND,
+    scope=MESSAGES_WRITE,
 )

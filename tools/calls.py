@@ -13,12 +13,13 @@ import anyio
 from pydantic import Field
 
 from tools.api import OpenPhoneAPI
-from tools.arguments import READ, Arguments, Instant, OpaqueId, PageToken, iso
+from tools.arguments import Arguments, Instant, OpaqueId, PageToken, iso
 from tools.errors import OpenPhoneError
 from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Wire
+from tools.scopes import CALLS_READ
 
 TRANSCRIPT_CONCURRENCY: Final = 4
 
@@ -130,7 +131,7 @@ FETCH_CALL_TRANSCRIPTS = Tool(
     output_model=FetchTranscriptsResult,
     handler=fetch_call_transcripts,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=CALLS_READ,
 )
 
 
@@ -166,5 +167,5 @@ GET_CALL_SUMMARY = Tool(
     output_model=CallSummaryResult,
     handler=get_call_summary,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=CALLS_READ,
 )

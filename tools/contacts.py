@@ -11,10 +11,11 @@ from typing import Annotated, Any, Final
 
 from pydantic import Field, model_validator
 
-from tools.arguments import CONTACTS_WRITE, READ, Arguments, NoArguments, OpaqueId, PageToken
+from tools.arguments import Arguments, NoArguments, OpaqueId, PageToken
 from tools.phone import PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
+from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
 
 _EMAIL: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # Which fields live inside `defaultFields` in OpenPhone's contact body (openapi-v1.json createContact_v1).
@@ -141,7 +142,7 @@ GET_CONTACT = Tool(
     output_model=Contact,
     handler=get_contact,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=CONTACTS_READ,
 )
 
 
@@ -198,7 +199,7 @@ LIST_CONTACTS = Tool(
     output_model=ContactPage,
     handler=list_contacts,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=CONTACTS_READ,
 )
 
 
@@ -218,5 +219,5 @@ LIST_CONTACT_CUSTOM_FIELDS = Tool(
     output_model=CustomFieldList,
     handler=list_custom_fields,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=CONTACTS_READ,
 )

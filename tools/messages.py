@@ -13,10 +13,11 @@ import anyio
 from pydantic import AfterValidator, Field
 
 from tools.api import OpenPhoneAPI
-from tools.arguments import READ, SEND, Arguments, Instant, OpaqueId, PageToken, UserId, iso
+from tools.arguments import Arguments, Instant, OpaqueId, PageToken, UserId, iso
 from tools.phone import InboxRef, PhoneNumber, is_inbox_id
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Conversation, Message, Wire
+from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
 
 # Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
 INBOX_FANOUT: Final = 10
@@ -80,7 +81,7 @@ SEND_MESSAGE = Tool(
     output_model=Message,
     handler=send_message,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
-    scope=SEND,
+    scope=MESSAGES_WRITE,
 )
 
 
@@ -103,7 +104,7 @@ GET_MESSAGE = Tool(
     output_model=Message,
     handler=get_message,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=MESSAGES_READ,
 )
 
 
@@ -206,7 +207,7 @@ FETCH_MESSAGES = Tool(
     output_model=FetchMessagesResult,
     handler=fetch_messages,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=MESSAGES_READ,
 )
 
 
@@ -253,5 +254,5 @@ LIST_CONVERSATIONS = Tool(
     output_model=ConversationPage,
     handler=list_conversations,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=MESSAGES_READ,
 )

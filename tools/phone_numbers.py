@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tools.arguments import READ, NoArguments
+from tools.arguments import NoArguments
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import PhoneNumber, Wire
+from tools.scopes import MESSAGES_READ
 
 
 class PhoneNumberList(Wire):
@@ -30,5 +31,5 @@ LIST_PHONE_NUMBERS = Tool(
     output_model=PhoneNumberList,
     handler=list_phone_numbers,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
-    scope=READ,
+    scope=MESSAGES_READ,
 )

@@ -14,6 +14,7 @@ from tests.spec_check import SpecCheck
 from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
+from tools.scopes import SCOPES
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +69,7 @@ async def test_tools_list_offers_every_tool_with_scope_and_status_texts(
         assert tool.meta is not None
         scheme = tool.meta["securitySchemes"][0]
         assert scheme["type"] == "oauth2"
-        assert scheme["scopes"][0].startswith("openphone:")
+        assert scheme["scopes"][0] in SCOPES
         assert tool.meta["openai/toolInvocation/invoking"].endswith("…")
     delete = next(tool for tool in tools if tool.name == "delete-contact")
     assert delete.annotations is not None

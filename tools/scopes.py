@@ -1,0 +1,23 @@
+"""The OAuth scopes a tool can need; the authorization server offers exactly these.
+
+Each tool names one (tools/registry.py publishes it as the tool's `securitySchemes`). Reading the
+workspace's phone numbers counts as reading messages: the numbers are the inboxes.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES_READ: Final = "messages:read"
+MESSAGES_WRITE: Final = "messages:write"
+CONTACTS_READ: Final = "contacts:read"
+CONTACTS_WRITE: Final = "contacts:write"
+CALLS_READ: Final = "calls:read"
+
+SCOPES: Final = {
+    MESSAGES_READ: "Read your OpenPhone numbers, conversations and text messages",
+    MESSAGES_WRITE: "Send text messages from your OpenPhone numbers",
+    CONTACTS_READ: "Read your contacts and their custom fields",
+    CONTACTS_WRITE: "Create, update and delete contacts",
+    CALLS_READ: "Read your calls, their transcripts and AI summaries",
+}
