@@ -26,6 +26,15 @@ from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.streaming import KEEPALIVE_SECONDS
+from oauth.bearer import BearerVerifier
+from oauth.client_metadata import ClientMetadataFetcher
+from oauth.clients import ClientDirectory
+from oauth.endpoints import Endpoints
+from oauth.registration import Registrar
+from oauth.server import AuthorizationServer
+from oauth.store import MemoryStore
+from oauth.throttle import Throttle
+from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
 from tools.client import OpenPhoneClient
@@ -84,6 +93,25 @@ def create_app(
     """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`."""
     keys = ServerKeys.from_settings(settings)
     openphone = build_openphone(settings, upstream)
+    endpoints = Endpoints.from_settings(settings)
+    store = MemoryStore()
+    clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
+    oauth = AuthorizationServer(
+        endpoints=endpoints,
+        keys=keys,
+        store=store,
+        clients=clients,
+        openphone=openphone,
+        lifetimes=Lifetimes(
+            code=settings.auth_code_seconds,
+            access=settings.access_token_seconds,
+            refresh=settings.refresh_token_seconds,
+            refresh_grace=settings.refresh_grace_seconds,
+        ),
+        public_path=settings.public_path,
+        secure_cookies=settings.public_url.startswith("https://"),
+        throttle=Throttle(settings.oauth_rate_limit),
+    )
     core = ProtocolCore(
         registry or build_registry(settings.chatgpt_tools),
         server_info(),
@@ -91,7 +119,7 @@ def create_app(
         openphone,
         settings.default_phone_region,
     )
-    authenticator = Authenticator(settings, keys)
+    authenticator = Authenticator(settings, keys, BearerVerifier(oauth.sealer, store, endpoints))
     legacy = LegacySSE(
         core, authenticator, bus or MemorySessionBus(), keys, settings.public_path, keepalive_seconds
     )
@@ -110,7 +138,8 @@ def create_app(
     ]
     prefix = settings.public_path
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
-    routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
+    routes: list[BaseRoute] = oauth.routes()
+    routes += [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -118,6 +147,7 @@ def create_app(
             yield
         finally:
             await openphone.aclose()
+            await clients.aclose()
 
     return Starlette(
         routes=routes,

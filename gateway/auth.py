@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
-from gateway.errors import Unauthorized
+from gateway.errors import InsufficientScope, Unauthorized
 from gateway.keys import ServerKeys
 from gateway.settings import Settings
+from tools.scopes import refusal
 
 API_KEY_HEADERS: Final = ("x-openphone-api-key", "x-api-key")
 # OpenPhone keys are short opaque tokens; anything far longer or with control characters is not one.
@@ -27,11 +28,19 @@ CredentialSource = Literal["bearer", "header", "environment"]
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the OpenPhone key they may use and its fingerprint (safe to log)."""
+    """Who is calling: the OpenPhone key they may use, its fingerprint (safe to log), and their scopes.
+
+    `scopes` is None for a caller holding the key itself (header or environment): the key has no
+    scopes of its own, so nothing narrower applies. An OAuth token carries what the user granted.
+    """
 
     api_key: str = field(repr=False)
     fingerprint: str
     source: CredentialSource
+    scopes: frozenset[str] | None = None
+
+    def may_use(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 class TokenVerifier(Protocol):
@@ -81,12 +90,23 @@ class Authenticator:
             "x-openphone-api-key header.",
         )
 
+    def insufficient_scope(self, resource_path: str, scope: str) -> InsufficientScope:
+        """RFC 6750 §3.1: 403 naming the scope the token lacks, so the client can ask for it."""
+        message = refusal(scope)
+        challenge = (
+            f'Bearer error="insufficient_scope", scope="{scope}", '
+            f'resource_metadata="{self._metadata_url(resource_path)}"'
+        )
+        return InsufficientScope(message, challenge)
+
+    def _metadata_url(self, resource_path: str) -> str:
+        return f"{self._metadata_base}{self._public_path}{resource_path}"
+
     def _principal(self, api_key: str, source: CredentialSource) -> Principal:
         return Principal(api_key=api_key, fingerprint=self._keys.fingerprint(api_key), source=source)
 
     def _challenge(self, resource_path: str, message: str, *, bad_token: bool = False) -> Unauthorized:
-        metadata_url = f"{self._metadata_base}{self._public_path}{resource_path}"
-        challenge = f'Bearer resource_metadata="{metadata_url}"'
+        challenge = f'Bearer resource_metadata="{self._metadata_url(resource_path)}"'
         if bad_token:
             challenge += ', error="invalid_token"'
         return Unauthorized(message, challenge)

@@ -34,11 +34,14 @@ class SettingsError(GatewayError):
 class HTTPError(GatewayError):
     """Raised when a request is refused at the HTTP layer; renders as a JSON body."""
 
-    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status_code: int, message: str, headers: dict[str, str] | None = None, error: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
         self.headers = headers or {}
+        self.error = error
 
 
 class Unauthorized(HTTPError):
@@ -46,6 +49,13 @@ class Unauthorized(HTTPError):
 
     def __init__(self, message: str, challenge: str) -> None:
         super().__init__(401, message, {"www-authenticate": challenge})
+
+
+class InsufficientScope(HTTPError):
+    """Raised when an OAuth token lacks the scope a tool needs (RFC 6750 §3.1)."""
+
+    def __init__(self, message: str, challenge: str) -> None:
+        super().__init__(403, message, {"www-authenticate": challenge}, error="insufficient_scope")
 
 
 class SessionNotFound(HTTPError):

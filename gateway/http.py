@@ -98,7 +98,7 @@ def render_http_error(request: Request, exc: Exception) -> Response:
     """The JSON body of every refusal made before the protocol core: one sentence, nothing echoed."""
     if not isinstance(exc, HTTPError):
         raise exc
-    slug = _SLUGS.get(exc.status_code, "bad_request")
+    slug = exc.error or _SLUGS.get(exc.status_code, "bad_request")
     return JSONResponse(
         {"error": slug, "error_description": exc.message}, status_code=exc.status_code, headers=exc.headers
     )

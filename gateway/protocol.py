@@ -29,7 +29,8 @@ from gateway.errors import (
 from gateway.inflight import InFlightCalls
 from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.api import OpenPhone
-from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, no_progress
+from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
+from tools.scopes import refusal
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +186,16 @@ class ProtocolCore:
             self.handle_notification(message, exchange)
         return None
 
+    def missing_scope(self, request: jsonrpc.Request, exchange: Exchange) -> str | None:
+        """The scope a tools/call needs and the caller lacks, or None (also for any other method)."""
+        if request.method != "tools/call" or not isinstance(request.params, dict):
+            return None
+        name = request.params.get("name")
+        tool = self._registry.get(name, exchange.audience) if isinstance(name, str) else None
+        if tool is None or exchange.principal.may_use(tool.scope):
+            return None
+        return tool.scope
+
     def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
         """Act on a notification; unknown ones are ignored, as JSON-RPC requires."""
         if notification.method != "notifications/cancelled":
@@ -221,7 +232,7 @@ class ProtocolCore:
     async def _list_tools(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        return {"tools": self._registry.listing(exchange.audience)}
+        return {"tools": self._registry.listing(exchange.audience, exchange.principal.scopes)}
 
     async def _list_resources(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
@@ -250,6 +261,9 @@ class ProtocolCore:
         if tool is None:
             raise InvalidParams(f"Unknown tool: {parsed.name}")
         principal = exchange.principal
+        if not principal.may_use(tool.scope):
+            # Transports that can answer 403 refuse earlier (`missing_scope`); this is the fallback.
+            return error_result(refusal(tool.scope))
         context = ToolContext(
             openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
             principal_fingerprint=principal.fingerprint,

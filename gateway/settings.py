@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     openphone_rate_limit: float | None = Field(default=None, ge=0, le=1000)
     default_phone_region: str = DEFAULT_REGION
     chatgpt_tools: CommaList = CHATGPT_TOOLS
+    access_token_seconds: int = Field(default=3600, ge=60, le=86400)
+    refresh_token_seconds: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
+    auth_code_seconds: int = Field(default=60, ge=10, le=600)
+    refresh_grace_seconds: int = Field(default=30, ge=0, le=300)
+    oauth_rate_limit: int = Field(default=20, ge=1, le=100_000)
 
     @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod

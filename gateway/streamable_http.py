@@ -80,6 +80,9 @@ class StreamableHTTP:
             return
         exchange = Exchange(principal, revision, principal.fingerprint, audience=audience)
         if isinstance(message, jsonrpc.Request):
+            scope = self._core.missing_scope(message, exchange)
+            if scope is not None:
+                raise self._auth.insufficient_scope(RESOURCE_PATH, scope)
             await self._answer(message, exchange, accepts, request.receive, send)
             return
         if isinstance(message, jsonrpc.Notification):

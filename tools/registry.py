@@ -172,9 +172,14 @@ class ToolRegistry:
         """The tool called `name` if `audience` may see it, else None."""
         return self._by_name.get(name) if name in self._names[audience] else None
 
-    def listing(self, audience: Audience = "default") -> list[dict[str, Any]]:
-        """The tools/list entries for `audience`, computed once at construction."""
-        return self._listings[audience]
+    def listing(
+        self, audience: Audience = "default", scopes: Collection[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The tools/list entries for `audience`; with `scopes`, only the tools those scopes allow."""
+        entries = self._listings[audience]
+        if scopes is None:
+            return entries
+        return [entry for entry in entries if self._by_name[entry["name"]].scope in scopes]
 
 
 def error_result(message: str) -> dict[str, Any]:

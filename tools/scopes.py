@@ -21,3 +21,8 @@ SCOPES: Final = {
     CONTACTS_WRITE: "Create, update and delete contacts",
     CALLS_READ: "Read your calls, their transcripts and AI summaries",
 }
+
+
+def refusal(scope: str) -> str:
+    """What a caller whose grant lacks `scope` is told."""
+    return f"This connection was not granted the {scope} scope this tool needs; reconnect and allow it."

@@ -209,4 +209,6 @@ async def test_a_bad_bearer_token_does_not_fall_back_to_the_env_key() -> None:
 
 async def test_principal_repr_never_shows_the_api_key() -> None:
     principal = await authenticator().authenticate({"x-api-key": API_KEY}, "/mcp")
-    assert repr(principal) == f"Principal(fingerprint='{KEYS.fingerprint(API_KEY)}', source='header')"
+    assert repr(principal) == (
+        f"Principal(fingerprint='{KEYS.fingerprint(API_KEY)}', source='header', scopes=None)"
+    )

@@ -1,0 +1,106 @@
+"""The consent page: who is asking, for what, and the one field the user fills in, their API key.
+
+The page is the only place a user's OpenPhone key is typed. It is never cached, never framed, has no
+CORS, runs no script, and its form may post only here and be redirected only to the client's
+verified redirect URI (`form-action`, which browsers also apply to the redirect after the post).
+
+CSRF: a random token is set as a SameSite=Strict, HttpOnly cookie, repeated in the form, and sealed
+into the signed request as its `jti`; a submission must carry all three, equal (constant time).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from oauth.registration import RegisteredClient
+from tools.scopes import SCOPES
+
+CSRF_COOKIE: Final = "openphone_mcp_consent"
+CONSENT_SECONDS: Final = 600
+_TEMPLATES: Final = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True),
+    auto_reload=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeChoice:
+    name: str
+    description: str
+    optional: bool
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(cookie: str | None, form: str | None, sealed: str) -> bool:
+    """All three copies of the token are present and equal (compared in constant time)."""
+    if not cookie or not form:
+        return False
+    return hmac.compare_digest(cookie, form) & hmac.compare_digest(form, sealed)
+
+
+def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
+    """Read scopes are part of connecting; write scopes the user may untick."""
+    return [ScopeChoice(name, SCOPES[name], optional=name.endswith(":write")) for name in scopes]
+
+
+def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
+    """No caching, no framing, no referrer, and a CSP that allows only this page's own style."""
+    form_action = "'self'"
+    if redirect_uri is not None:
+        parts = urlsplit(redirect_uri)
+        form_action += f" {parts.scheme}://{parts.netloc}"
+    policy = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return {
+        "cache-control": "no-store",
+        "pragma": "no-cache",
+        "content-security-policy": policy,
+        "x-frame-options": "DENY",
+        "referrer-policy": "no-referrer",
+        "x-content-type-options": "nosniff",
+    }
+
+
+def consent_page(
+    *,
+    action: str,
+    client: RegisteredClient,
+    redirect_uri: str,
+    request_token: str,
+    csrf: str,
+    scopes: tuple[str, ...],
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    html = _TEMPLATES.get_template("consent.html").render(
+        nonce=nonce,
+        action=action,
+        client_name=client.display_name,
+        redirect_host=urlsplit(redirect_uri).netloc,
+        request_token=request_token,
+        csrf=csrf,
+        scopes=scope_choices(scopes),
+        error=error,
+    )
+    return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
+
+
+def error_page(message: str, status_code: int = 400) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    html = _TEMPLATES.get_template("error.html").render(nonce=nonce, message=message)
+    return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

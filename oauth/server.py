@@ -1,0 +1,343 @@
+"""The authorization server's HTTP endpoints: thin handlers over the RFC modules beside this one.
+
+Discovery, registration, token and revocation answer any origin (browser-based OAuth clients need
+CORS; none of them uses cookies). The consent page answers none. Bodies are bounded, JSON errors
+follow RFC 6749 §5.2, and nothing a client sends is echoed into a page or an error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.auth import MAX_API_KEY_CHARS
+from gateway.errors import HTTPError
+from gateway.http import read_body
+from gateway.keys import ServerKeys
+from oauth.authorization import (
+    AuthorizationRequest,
+    ClientPageError,
+    RedirectError,
+    redirect_location,
+    single_values,
+    validate,
+)
+from oauth.clients import ClientDirectory
+from oauth.consent import CSRF_COOKIE, consent_page, csrf_matches, error_page, new_csrf_token
+from oauth.endpoints import Endpoints
+from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError
+from oauth.metadata import authorization_server_metadata, metadata_paths
+from oauth.registration import Registrar, registration_response
+from oauth.resource_metadata import resource_metadata, resource_metadata_paths
+from oauth.revocation import RevocationEndpoint
+from oauth.sealing import Sealer, TokenType
+from oauth.store import Store
+from oauth.throttle import Throttle
+from oauth.tokens import Lifetimes, TokenEndpoint
+from tools.api import OpenPhone
+from tools.errors import OpenPhoneError
+
+FORM: Final = "application/x-www-form-urlencoded"
+MAX_FORM_FIELDS: Final = 64
+OPEN_CORS: Final = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type, mcp-protocol-version",
+    "access-control-max-age": "600",
+}
+NO_STORE: Final = {"cache-control": "no-store", "pragma": "no-cache"}
+CONSENT_FIELDS: Final = ("request", "csrf", "api_key", "action")
+
+Handler = Callable[[Request], Any]
+
+
+class AuthorizationServer:
+    """Every OAuth endpoint, wired from the pieces `create_app` builds once."""
+
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        keys: ServerKeys,
+        store: Store,
+        clients: ClientDirectory,
+        openphone: OpenPhone,
+        lifetimes: Lifetimes,
+        public_path: str,
+        secure_cookies: bool,
+        throttle: Throttle,
+    ) -> None:
+        self._endpoints = endpoints
+        self._keys = keys
+        self._sealer = Sealer(keys, endpoints.issuer)
+        self._clients = clients
+        self._openphone = openphone
+        self._lifetimes = lifetimes
+        self._public_path = public_path
+        self._secure_cookies = secure_cookies
+        self._throttle = throttle
+        self._registrar: Registrar = clients.registrar
+        self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
+        self._revocation = RevocationEndpoint(self._sealer, store, clients)
+        self.sealer = self._sealer
+
+    def routes(self) -> list[BaseRoute]:
+        """Well-known documents at the origin root; the endpoints under PUBLIC_URL's path."""
+        metadata = authorization_server_metadata(self._endpoints).model_dump()
+        routes: list[BaseRoute] = [
+            Route(path, _document(metadata), methods=["GET", "OPTIONS"])
+            for path in metadata_paths(self._public_path)
+        ]
+        for path, resource_path in resource_metadata_paths(self._public_path).items():
+            document = resource_metadata(self._endpoints, resource_path).model_dump()
+            routes.append(Route(path, _document(document), methods=["GET", "OPTIONS"]))
+        prefix = self._public_path
+        routes += [
+            Route(f"{prefix}/register", self.register, methods=["POST", "OPTIONS"]),
+            Route(f"{prefix}/authorize", self.authorize, methods=["GET"]),
+            Route(f"{prefix}/authorize", self.consent, methods=["POST"]),
+            Route(f"{prefix}/token", self.token, methods=["POST", "OPTIONS"]),
+            Route(f"{prefix}/revoke", self.revoke, methods=["POST", "OPTIONS"]),
+        ]
+        return routes
+
+    # RFC 7591 ----------------------------------------------------------------------------------
+
+    async def register(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=OPEN_CORS)
+        try:
+            await self._throttle.check("register", _client_ip(request))
+            if _media_type(request) != "application/json":
+                raise InvalidRequest("the registration body must be application/json")
+            try:
+                payload = orjson.loads(await read_body(request))
+            except orjson.JSONDecodeError:
+                raise InvalidRequest("the registration body is not JSON") from None
+            client, secret = self._registrar.register(payload)
+        except ProtocolError as exc:
+            return _oauth_error(exc)
+        return JSONResponse(
+            registration_response(client, secret), status_code=201, headers={**OPEN_CORS, **NO_STORE}
+        )
+
+    # RFC 6749 §4.1.1: the authorization request and the consent page ----------------------------
+
+    async def authorize(self, request: Request) -> Response:
+        try:
+            authorization = await validate(
+                list(request.query_params.multi_items()), self._clients, self._endpoints
+            )
+        except ClientPageError as exc:
+            return error_page(exc.message)
+        except RedirectError as exc:
+            return self._redirect_error(exc.redirect_uri, exc.error, exc.state)
+        csrf = new_csrf_token()
+        token = self._seal_consent(authorization, csrf)
+        response = consent_page(
+            action=self._endpoints.authorization,
+            client=authorization.client,
+            redirect_uri=authorization.redirect_uri,
+            request_token=token,
+            csrf=csrf,
+            scopes=authorization.scope,
+        )
+        self._set_csrf_cookie(response, csrf)
+        return response
+
+    async def consent(self, request: Request) -> Response:
+        try:
+            await self._throttle.check("consent", _client_ip(request))
+            pairs = await _form(request)
+        except ProtocolError as exc:
+            return error_page(exc.description, status_code=exc.status)
+        try:
+            fields = single_values(pairs, CONSENT_FIELDS)
+        except ProtocolError:
+            return error_page("The consent form was not submitted as sent. Start again from your app.")
+        try:
+            claims = self._sealer.open(
+                fields.get("request", ""), TokenType.CONSENT, audience=self._endpoints.resource
+            )
+        except InvalidToken as exc:
+            if exc.reason == "expired":
+                return error_page("This consent page has expired. Start connecting again from your app.")
+            return error_page("This consent form is not valid. Start connecting again from your app.")
+        if not csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get("csrf"), claims.jti):
+            return error_page(
+                "This consent form was not submitted from the page this server showed. "
+                "Start again from your app.",
+                status_code=403,
+            )
+        redirect_uri = claims.redirect_uri or ""
+        if fields.get("action") != "allow":
+            return self._redirect_error(redirect_uri, AccessDenied("the user denied access"), claims.state)
+        granted = _granted(claims.scope, [value for name, value in pairs if name == "scope"])
+        api_key = fields.get("api_key", "").strip()
+        problem = await self._check_key(api_key)
+        if problem is not None:
+            client = await self._clients.find(claims.cid)
+            csrf = new_csrf_token()
+            retry = claims.model_copy(update={"jti": csrf, "exp": int(time.time() + self._lifetimes.consent)})
+            page = consent_page(
+                action=self._endpoints.authorization,
+                client=client,
+                redirect_uri=redirect_uri,
+                request_token=self._sealer.seal(retry),
+                csrf=csrf,
+                scopes=claims.scope,
+                error=problem,
+                status_code=400,
+            )
+            self._set_csrf_cookie(page, csrf)
+            return page
+        code = self._sealer.new_claims(
+            TokenType.CODE,
+            aud=claims.aud,
+            sub=self._keys.fingerprint(api_key),
+            cid=claims.cid,
+            scope=granted,
+            key=api_key,
+            lifetime=self._lifetimes.code,
+            redirect_uri=redirect_uri,
+            code_challenge=claims.code_challenge,
+        )
+        location = redirect_location(
+            redirect_uri,
+            {"code": self._sealer.seal(code), "state": claims.state, "iss": self._endpoints.issuer},
+        )
+        response = RedirectResponse(location, status_code=303, headers=NO_STORE)
+        response.delete_cookie(CSRF_COOKIE, path=self._endpoints_path("/authorize"))
+        return response
+
+    async def _check_key(self, api_key: str) -> str | None:
+        """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the user."""
+        if not api_key or len(api_key) > MAX_API_KEY_CHARS or not api_key.isprintable():
+            return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
+        api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
+        try:
+            await api.list_phone_numbers()
+        except OpenPhoneError as exc:
+            if exc.status in (401, 403):
+                return "OpenPhone rejected this API key. Check it and paste it again."
+            return "OpenPhone could not be reached to check the key. Wait a moment and press Allow again."
+        return None
+
+    # RFC 6749 §3.2 and RFC 7009 -----------------------------------------------------------------
+
+    async def token(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=OPEN_CORS)
+        try:
+            await self._throttle.check("token", _client_ip(request))
+            body = await self._tokens.exchange(await _form(request), request.headers)
+        except ProtocolError as exc:
+            return _oauth_error(exc)
+        return JSONResponse(body, headers={**OPEN_CORS, **NO_STORE})
+
+    async def revoke(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=OPEN_CORS)
+        try:
+            await self._throttle.check("token", _client_ip(request))
+            await self._revocation.revoke(await _form(request), request.headers)
+        except ProtocolError as exc:
+            return _oauth_error(exc)
+        return Response(status_code=200, headers={**OPEN_CORS, **NO_STORE})
+
+    # helpers --------------------------------------------------------------------------------------
+
+    def _seal_consent(self, authorization: AuthorizationRequest, csrf: str) -> str:
+        claims = self._sealer.new_claims(
+            TokenType.CONSENT,
+            aud=authorization.resource,
+            sub="",
+            cid=authorization.client.client_id,
+            scope=authorization.scope,
+            key="",
+            lifetime=self._lifetimes.consent,
+            redirect_uri=authorization.redirect_uri,
+            code_challenge=authorization.code_challenge,
+            state=authorization.state,
+        )
+        return self._sealer.seal(claims.model_copy(update={"jti": csrf}))
+
+    def _set_csrf_cookie(self, response: Response, csrf: str) -> None:
+        response.set_cookie(
+            CSRF_COOKIE,
+            csrf,
+            max_age=int(self._lifetimes.consent),
+            path=self._endpoints_path("/authorize"),
+            secure=self._secure_cookies,
+            httponly=True,
+            samesite="strict",
+        )
+
+    def _endpoints_path(self, path: str) -> str:
+        return f"{self._public_path}{path}"
+
+    def _redirect_error(self, redirect_uri: str, error: ProtocolError, state: str | None) -> Response:
+        """RFC 6749 §4.1.2.1 with RFC 9207 §2: the error goes back to the verified redirect URI."""
+        params = {
+            "error": error.error,
+            "error_description": error.description,
+            "state": state,
+            "iss": self._endpoints.issuer,
+        }
+        return RedirectResponse(redirect_location(redirect_uri, params), status_code=303, headers=NO_STORE)
+
+
+def _document(body: dict[str, Any]) -> Handler:
+    encoded = orjson.dumps(body)
+
+    async def serve(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=OPEN_CORS)
+        return Response(
+            encoded, media_type="application/json", headers={**OPEN_CORS, "cache-control": "max-age=300"}
+        )
+
+    return serve
+
+
+def _oauth_error(exc: ProtocolError) -> Response:
+    """RFC 6749 §5.2: a JSON error body, never cached."""
+    return JSONResponse(
+        {"error": exc.error, "error_description": exc.description},
+        status_code=exc.status,
+        headers={**OPEN_CORS, **NO_STORE, **exc.headers},
+    )
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+async def _form(request: Request) -> list[tuple[str, str]]:
+    """An application/x-www-form-urlencoded body (RFC 6749 §3.2), bounded in size and fields."""
+    if _media_type(request) != FORM:
+        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+    try:
+        body = await read_body(request)
+    except HTTPError as exc:
+        raise InvalidRequest("the body is too large") from exc
+    try:
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("the body is not a valid form") from None
+
+
+def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:
+    """What the user allowed: every requested read scope, and the write scopes left ticked."""
+    return tuple(scope for scope in requested if not scope.endswith(":write") or scope in ticked)
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"

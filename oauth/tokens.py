@@ -1,0 +1,179 @@
+"""RFC 6749 §3.2, §4.1.3 and §6 (the token endpoint), with OAuth 2.1 refresh-token rotation.
+
+https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3 . Codes and tokens are sealed and carry the
+user's key, so nothing is stored per token; three facts are stateful and go through the `Store`:
+a code is spent once (§4.1.2: a reused code also revokes what it produced), a refresh token is
+rotated (OAuth 2.1 §4.3.1: reuse after a short grace window revokes the whole family), and
+revocation (RFC 7009). A family is named by the code that started it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from oauth.authorization import single_values
+from oauth.client_auth import authenticate_client
+from oauth.clients import ClientDirectory
+from oauth.endpoints import Endpoints
+from oauth.errors import (
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    InvalidTarget,
+    InvalidToken,
+    UnsupportedGrantType,
+)
+from oauth.pkce import verifier_matches
+from oauth.registration import RegisteredClient
+from oauth.sealing import Claims, Sealer, TokenType
+from oauth.store import RefreshOutcome, Store
+
+TOKEN_PARAMETERS: Final = (
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "resource",
+    "client_id",
+    "client_secret",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Lifetimes:
+    """Seconds each artefact lives (the settings `ACCESS_TOKEN_SECONDS` and friends)."""
+
+    code: float = 60
+    access: float = 3600
+    refresh: float = 30 * 24 * 3600
+    refresh_grace: float = 30
+    consent: float = 600
+
+
+class TokenEndpoint:
+    """Exchanges codes and refresh tokens for sealed access and refresh tokens."""
+
+    def __init__(
+        self,
+        sealer: Sealer,
+        store: Store,
+        clients: ClientDirectory,
+        endpoints: Endpoints,
+        lifetimes: Lifetimes,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sealer = sealer
+        self._store = store
+        self._clients = clients
+        self._endpoints = endpoints
+        self._lifetimes = lifetimes
+        self._clock = clock
+
+    async def exchange(self, pairs: list[tuple[str, str]], headers: Mapping[str, str]) -> dict[str, Any]:
+        """The token response (§5.1), or a ProtocolError for §5.2."""
+        form = single_values(pairs, TOKEN_PARAMETERS)
+        client = await authenticate_client(form, headers, self._clients)
+        grant_type = form.get("grant_type")
+        resource = form.get("resource")
+        if resource is not None and not self._endpoints.accepts_resource(resource):
+            raise InvalidTarget("resource must be this server's MCP endpoint")
+        if grant_type == "authorization_code":
+            return await self._authorization_code(form, client)
+        if grant_type == "refresh_token":
+            return await self._refresh(form, client)
+        if grant_type is None:
+            raise InvalidRequest("grant_type is required")
+        raise UnsupportedGrantType("grant_type must be authorization_code or refresh_token")
+
+    async def _authorization_code(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+        code = _required(form, "code")
+        verifier = _required(form, "code_verifier")
+        claims = self._open(code, TokenType.CODE, "the authorization code is invalid or expired")
+        _same_client(claims, client)
+        # RFC 6749 §4.1.3: redirect_uri, when sent, must be the one of the authorization request.
+        redirect_uri = form.get("redirect_uri")
+        if redirect_uri is not None and redirect_uri != claims.redirect_uri:
+            raise InvalidGrant("redirect_uri differs from the authorization request")
+        # RFC 7636 §4.6: checked before the code is spent, so a wrong guess cannot burn it.
+        if claims.code_challenge is None or not verifier_matches(verifier, claims.code_challenge):
+            raise InvalidGrant("code_verifier does not match the code_challenge")
+        if not await self._store.consume_once(claims.jti, ttl=self._remaining(claims)):
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
+            await self._store.revoke_family(claims.jti, ttl=self._lifetimes.refresh)
+            raise InvalidGrant("the authorization code was already used")
+        return self._issue(claims, claims.scope, family=claims.jti)
+
+    async def _refresh(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+        token = _required(form, "refresh_token")
+        claims = self._open(token, TokenType.REFRESH, "the refresh token is invalid or expired")
+        _same_client(claims, client)
+        scope = claims.scope
+        if "scope" in form:
+            scope = tuple(dict.fromkeys(form["scope"].split()))
+            # RFC 6749 §6: a refresh may narrow the scope, never widen it.
+            if not scope or not set(scope) <= set(claims.scope):
+                raise InvalidScope("scope must be a subset of the scope originally granted")
+        family = claims.fam or claims.jti
+        if await self._store.is_revoked(claims.jti):
+            raise InvalidGrant("the refresh token was revoked")
+        outcome = await self._store.use_refresh(
+            family, claims.jti, grace=self._lifetimes.refresh_grace, ttl=self._remaining(claims)
+        )
+        if outcome is RefreshOutcome.REUSED:
+            raise InvalidGrant("the refresh token was already used; every token of this sign-in is revoked")
+        if outcome is RefreshOutcome.REVOKED:
+            raise InvalidGrant("this sign-in was revoked; connect again")
+        return self._issue(claims, scope, family=family)
+
+    def _issue(self, grant: Claims, scope: tuple[str, ...], *, family: str) -> dict[str, Any]:
+        """§5.1: a Bearer access token and a rotated refresh token, both sealed."""
+        access, refresh = (
+            self._sealer.new_claims(
+                token_type,
+                aud=grant.aud,
+                sub=grant.sub,
+                cid=grant.cid,
+                scope=scope,
+                key=grant.key,
+                lifetime=lifetime,
+                fam=family,
+            )
+            for token_type, lifetime in (
+                (TokenType.ACCESS, self._lifetimes.access),
+                (TokenType.REFRESH, self._lifetimes.refresh),
+            )
+        )
+        return {
+            "access_token": self._sealer.seal(access),
+            "token_type": "Bearer",
+            "expires_in": int(self._lifetimes.access),
+            "refresh_token": self._sealer.seal(refresh),
+            "scope": " ".join(scope),
+        }
+
+    def _open(self, token: str, token_type: TokenType, message: str) -> Claims:
+        try:
+            return self._sealer.open(token, token_type, audience=self._endpoints.resource)
+        except InvalidToken:
+            raise InvalidGrant(message) from None
+
+    def _remaining(self, claims: Claims) -> float:
+        return max(1.0, claims.exp - self._clock() + 1)
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name)
+    if value is None:
+        raise InvalidRequest(f"{name} is required")
+    return value
+
+
+def _same_client(claims: Claims, client: RegisteredClient) -> None:
+    if not hmac.compare_digest(claims.cid.encode(), client.client_id.encode()):
+        raise InvalidGrant("this grant was issued to another client")

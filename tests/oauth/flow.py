@@ -1,0 +1,121 @@
+"""The steps of an OAuth authorization-code flow, scripted over real HTTP against a live gateway."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from tools.sandbox import SANDBOX_API_KEY
+
+REDIRECT_URI = "http://127.0.0.1:9/callback"
+_HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)">')
+_ACTION = re.compile(r'<form method="post" action="([^"]*)">')
+
+
+@dataclass
+class Pkce:
+    verifier: str
+    challenge: str
+
+    @classmethod
+    def new(cls) -> Pkce:
+        verifier = secrets.token_urlsafe(48)
+        digest = hashlib.sha256(verifier.encode()).digest()
+        return cls(verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode())
+
+
+async def register(web: httpx.AsyncClient, **metadata: Any) -> dict[str, Any]:
+    body = {"redirect_uris": [REDIRECT_URI], "client_name": "Flow test", "token_endpoint_auth_method": "none"}
+    body.update(metadata)
+    response = await web.post("/register", json=body)
+    assert response.status_code == 201, response.text
+    registered: dict[str, Any] = response.json()
+    return registered
+
+
+def authorize_params(client_id: str, pkce: Pkce, **overrides: str | None) -> dict[str, str]:
+    params: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+        "state": "st-" + secrets.token_hex(4),
+    }
+    params.update(overrides)
+    return {name: value for name, value in params.items() if value is not None}
+
+
+@dataclass
+class ConsentForm:
+    action: str
+    request: str
+    csrf: str
+
+
+async def open_consent(web: httpx.AsyncClient, params: dict[str, str]) -> ConsentForm:
+    page = await web.get("/authorize", params=params)
+    assert page.status_code == 200, page.text
+    hidden = dict(_HIDDEN.findall(page.text))
+    action = _ACTION.search(page.text)
+    assert action is not None
+    return ConsentForm(action.group(1), hidden["request"], hidden["csrf"])
+
+
+async def submit(
+    web: httpx.AsyncClient,
+    form: ConsentForm,
+    *,
+    api_key: str = SANDBOX_API_KEY,
+    action: str = "allow",
+    scopes: tuple[str, ...] | None = None,
+    csrf: str | None = None,
+) -> httpx.Response:
+    fields: dict[str, str | list[str]] = {
+        "request": form.request,
+        "csrf": form.csrf if csrf is None else csrf,
+        "api_key": api_key,
+        "scope": list(scopes if scopes is not None else ("messages:write", "contacts:write")),
+        "action": action,
+    }
+    return await web.post(urlsplit(form.action).path, data=fields)
+
+
+def redirect_query(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 303, response.text
+    location = response.headers["location"]
+    assert location.startswith(REDIRECT_URI)
+    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+async def code_for(web: httpx.AsyncClient, client_id: str, pkce: Pkce, **overrides: str | None) -> str:
+    form = await open_consent(web, authorize_params(client_id, pkce, **overrides))
+    return redirect_query(await submit(web, form))["code"]
+
+
+async def exchange(web: httpx.AsyncClient, **form: str) -> httpx.Response:
+    return await web.post("/token", data=form)
+
+
+async def tokens_for(web: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A registered public client and the token response of a full consent."""
+    client = await register(web)
+    pkce = Pkce.new()
+    code = await code_for(web, client["client_id"], pkce)
+    response = await exchange(
+        web,
+        grant_type="authorization_code",
+        code=code,
+        code_verifier=pkce.verifier,
+        client_id=client["client_id"],
+        redirect_uri=REDIRECT_URI,
+    )
+    assert response.status_code == 200, response.text
+    return client, response.json()

@@ -1,0 +1,477 @@
+"""The authorization server over real HTTP: discovery, registration, authorize, consent, token, revoke.
+
+Each refusal is checked where it matters: the status, the RFC error code, and whether a redirect
+happened at all (an error about the client or its redirect URI must never redirect).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.keys import ServerKeys
+from oauth.consent import CSRF_COOKIE
+from oauth.sealing import Sealer, TokenType
+from tests.conftest import LiveServer, free_port, make_settings, serve
+from tests.oauth.flow import (
+    REDIRECT_URI,
+    Pkce,
+    authorize_params,
+    code_for,
+    exchange,
+    open_consent,
+    redirect_query,
+    register,
+    submit,
+    tokens_for,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def sealer_for(server: LiveServer, clock: Any = time.time) -> Sealer:
+    return Sealer(ServerKeys(server.settings.secret_key_bytes()), server.settings.public_url, clock)
+
+
+# discovery ------------------------------------------------------------------------------------------
+
+
+async def test_authorization_server_metadata(web: httpx.AsyncClient, oauth_server: LiveServer) -> None:
+    response = await web.get("/.well-known/oauth-authorization-server")
+    document = response.json()
+    base = oauth_server.url
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert document["issuer"] == base
+    assert (document["authorization_endpoint"], document["token_endpoint"]) == (
+        f"{base}/authorize",
+        f"{base}/token",
+    )
+    assert (document["registration_endpoint"], document["revocation_endpoint"]) == (
+        f"{base}/register",
+        f"{base}/revoke",
+    )
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert document["token_endpoint_auth_methods_supported"] == [
+        "none",
+        "client_secret_post",
+        "client_secret_basic",
+    ]
+    assert document["client_id_metadata_document_supported"] is True
+    assert document["authorization_response_iss_parameter_supported"] is True
+    assert set(document["scopes_supported"]) == {
+        "messages:read",
+        "messages:write",
+        "contacts:read",
+        "contacts:write",
+        "calls:read",
+    }
+    assert (await web.get("/.well-known/openid-configuration")).json() == document
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/sse"])
+async def test_protected_resource_metadata_names_each_endpoint(
+    web: httpx.AsyncClient, oauth_server: LiveServer, path: str
+) -> None:
+    document = (await web.get(f"/.well-known/oauth-protected-resource{path}")).json()
+    assert document["resource"] == f"{oauth_server.url}{path}"
+    assert document["authorization_servers"] == [oauth_server.url]
+    assert document["bearer_methods_supported"] == ["header"]
+    root = (await web.get("/.well-known/oauth-protected-resource")).json()
+    assert root["resource"] == f"{oauth_server.url}/mcp"
+
+
+# registration ---------------------------------------------------------------------------------------
+
+
+async def test_registration_of_a_confidential_client_returns_a_derived_secret(web: httpx.AsyncClient) -> None:
+    client = await register(web, token_endpoint_auth_method="client_secret_post")
+    assert client["client_secret"]
+    assert client["client_secret_expires_at"] == 0
+    assert client["redirect_uris"] == [REDIRECT_URI]
+    public = await register(web)
+    assert "client_secret" not in public
+
+
+@pytest.mark.parametrize(
+    ("uris", "error"),
+    [
+        pytest.param(["http://app.example.test/cb"], "invalid_redirect_uri", id="http-not-loopback"),
+        pytest.param(["https://app.example.test/cb#frag"], "invalid_redirect_uri", id="fragment"),
+        pytest.param(["javascript:alert(1)"], "invalid_redirect_uri", id="javascript"),
+        pytest.param(["data:text/html,hi"], "invalid_redirect_uri", id="data"),
+        pytest.param(["https://user:pw@app.example.test/cb"], "invalid_redirect_uri", id="userinfo"),
+        pytest.param([], "invalid_redirect_uri", id="none"),
+        pytest.param(
+            [f"https://app.example.test/{index}" for index in range(11)], "invalid_redirect_uri", id="eleven"
+        ),
+    ],
+)
+async def test_registration_refuses_bad_redirect_uris(
+    web: httpx.AsyncClient, uris: list[str], error: str
+) -> None:
+    response = await web.post("/register", json={"redirect_uris": uris})
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+
+
+async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None:
+    response = await web.post(
+        "/register", json={"redirect_uris": [REDIRECT_URI], "grant_types": ["password"]}
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
+    not_json = await web.post("/register", content=b"{", headers={"content-type": "application/json"})
+    assert (not_json.status_code, not_json.json()["error"]) == (400, "invalid_request")
+
+
+# authorize: errors about the client never redirect ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"client_id": "forged-client"}, id="unknown-client"),
+        pytest.param({"redirect_uri": "https://evil.example.test/cb"}, id="unregistered-redirect"),
+        pytest.param({"redirect_uri": REDIRECT_URI + "/../evil"}, id="path-trick"),
+        pytest.param(
+            {"redirect_uri": "http://127.0.0.1:9/callback?next=https://evil.example.test"}, id="query-added"
+        ),
+        pytest.param({"client_id": "https://127.0.0.1/client.json"}, id="cimd-loopback"),
+        pytest.param({"client_id": "https://169.254.169.254/latest/meta-data"}, id="cimd-metadata-address"),
+    ],
+)
+async def test_a_doubtful_client_or_redirect_gets_a_page_and_no_redirect(
+    web: httpx.AsyncClient, overrides: dict[str, str]
+) -> None:
+    client = await register(web)
+    params = {**authorize_params(client["client_id"], Pkce.new()), **overrides}
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Cannot connect this application" in response.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        pytest.param({"code_challenge": None}, "invalid_request", id="pkce-missing"),
+        pytest.param({"code_challenge_method": "plain"}, "invalid_request", id="pkce-plain"),
+        pytest.param({"response_type": "token"}, "unsupported_response_type", id="implicit"),
+        pytest.param({"resource": "https://other.example.test/mcp"}, "invalid_target", id="foreign-resource"),
+        pytest.param({"scope": "messages:read admin"}, "invalid_scope", id="unknown-scope"),
+    ],
+)
+async def test_other_errors_go_back_to_the_client_with_state_and_iss(
+    web: httpx.AsyncClient, oauth_server: LiveServer, overrides: dict[str, str | None], error: str
+) -> None:
+    client = await register(web)
+    params = authorize_params(client["client_id"], Pkce.new(), **overrides)
+    query = redirect_query(await web.get("/authorize", params=params))
+    assert query["error"] == error
+    assert query["state"] == params["state"]
+    assert query["iss"] == oauth_server.url
+
+
+async def test_the_consent_page_is_never_cached_framed_or_shared(web: httpx.AsyncClient) -> None:
+    client = await register(web)
+    response = await web.get("/authorize", params=authorize_params(client["client_id"], Pkce.new()))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "form-action 'self' http://127.0.0.1:9" in response.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in response.headers
+    assert 'type="password" id="api_key" name="api_key"' in response.text
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+
+
+# consent ----------------------------------------------------------------------------------------------
+
+
+async def test_consent_without_the_csrf_cookie_is_refused(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    async with httpx.AsyncClient(base_url=oauth_server.url) as stranger:
+        response = await submit(stranger, form)
+    assert response.status_code == 403
+    assert "location" not in response.headers
+
+
+async def test_consent_with_a_wrong_csrf_token_is_refused(web: httpx.AsyncClient) -> None:
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    response = await submit(web, form, csrf="x" * 43)
+    assert response.status_code == 403
+
+
+async def test_a_stale_consent_submission_is_refused(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    old = sealer_for(oauth_server, clock=lambda: time.time() - 3600)
+    claims = old.new_claims(
+        TokenType.CONSENT,
+        aud=f"{oauth_server.url}/mcp",
+        sub="",
+        cid=client["client_id"],
+        scope=("messages:read",),
+        key="",
+        lifetime=600,
+        redirect_uri=REDIRECT_URI,
+        code_challenge=Pkce.new().challenge,
+    )
+    stale = old.seal(claims.model_copy(update={"jti": web.cookies[CSRF_COOKIE]}))
+    form.request = stale
+    response = await submit(web, form)
+    assert response.status_code == 400
+    assert "expired" in response.text
+
+
+async def test_deny_returns_access_denied(web: httpx.AsyncClient, oauth_server: LiveServer) -> None:
+    client = await register(web)
+    params = authorize_params(client["client_id"], Pkce.new())
+    query = redirect_query(await submit(web, await open_consent(web, params), action="deny"))
+    assert (query["error"], query["state"], query["iss"]) == (
+        "access_denied",
+        params["state"],
+        oauth_server.url,
+    )
+
+
+async def test_a_key_openphone_rejects_shows_the_page_again(web: httpx.AsyncClient) -> None:
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    response = await submit(web, form, api_key="op-not-a-real-key")
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "OpenPhone rejected this API key" in response.text
+    assert "op-not-a-real-key" not in response.text
+
+
+# token --------------------------------------------------------------------------------------------------
+
+
+async def test_a_wrong_verifier_is_invalid_grant_and_does_not_burn_the_code(web: httpx.AsyncClient) -> None:
+    client = await register(web)
+    pkce = Pkce.new()
+    code = await code_for(web, client["client_id"], pkce)
+    common = {"grant_type": "authorization_code", "code": code, "client_id": client["client_id"]}
+    wrong = await exchange(web, **common, code_verifier=Pkce.new().verifier)
+    assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_grant")
+    assert wrong.headers["cache-control"] == "no-store"
+    right = await exchange(web, **common, code_verifier=pkce.verifier)
+    assert right.status_code == 200
+
+
+async def test_a_reused_code_is_refused_and_revokes_what_it_gave(web: httpx.AsyncClient) -> None:
+    client = await register(web)
+    pkce = Pkce.new()
+    code = await code_for(web, client["client_id"], pkce)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client["client_id"],
+        "code_verifier": pkce.verifier,
+    }
+    first = await exchange(web, **form)
+    second = await exchange(web, **form)
+    assert (second.status_code, second.json()["error"]) == (400, "invalid_grant")
+    refresh = await exchange(
+        web,
+        grant_type="refresh_token",
+        refresh_token=first.json()["refresh_token"],
+        client_id=client["client_id"],
+    )
+    assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_a_code_used_by_another_client_is_refused(web: httpx.AsyncClient) -> None:
+    owner, thief = await register(web), await register(web)
+    pkce = Pkce.new()
+    code = await code_for(web, owner["client_id"], pkce)
+    response = await exchange(
+        web,
+        grant_type="authorization_code",
+        code=code,
+        code_verifier=pkce.verifier,
+        client_id=thief["client_id"],
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_a_redirect_uri_mismatch_at_the_token_endpoint_is_refused(web: httpx.AsyncClient) -> None:
+    client = await register(web, redirect_uris=[REDIRECT_URI, "http://127.0.0.1:9/other"])
+    pkce = Pkce.new()
+    code = await code_for(web, client["client_id"], pkce)
+    response = await exchange(
+        web,
+        grant_type="authorization_code",
+        code=code,
+        code_verifier=pkce.verifier,
+        client_id=client["client_id"],
+        redirect_uri="http://127.0.0.1:9/other",
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+async def test_an_unknown_client_is_401_invalid_client(web: httpx.AsyncClient) -> None:
+    response = await exchange(web, grant_type="refresh_token", refresh_token="x", client_id="forged")
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+
+
+async def test_a_confidential_client_with_a_wrong_secret_is_refused(web: httpx.AsyncClient) -> None:
+    client = await register(web, token_endpoint_auth_method="client_secret_basic")
+    response = await web.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": "x"},
+        auth=(client["client_id"], "wrong"),
+    )
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response.headers["www-authenticate"] == 'Basic realm="token"'
+
+
+async def test_a_refresh_narrowing_scope_is_honoured_and_widening_refused(web: httpx.AsyncClient) -> None:
+    client, tokens = await tokens_for(web)
+    narrowed = await exchange(
+        web,
+        grant_type="refresh_token",
+        refresh_token=tokens["refresh_token"],
+        client_id=client["client_id"],
+        scope="messages:read",
+    )
+    assert narrowed.json()["scope"] == "messages:read"
+    wider = await exchange(
+        web,
+        grant_type="refresh_token",
+        refresh_token=narrowed.json()["refresh_token"],
+        client_id=client["client_id"],
+        scope="messages:read calls:read",
+    )
+    assert (wider.status_code, wider.json()["error"]) == (400, "invalid_scope")
+
+
+async def test_a_concurrent_refresh_within_the_grace_window_succeeds(web: httpx.AsyncClient) -> None:
+    client, tokens = await tokens_for(web)
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens["refresh_token"],
+        "client_id": client["client_id"],
+    }
+    assert (await exchange(web, **form)).status_code == 200
+    assert (await exchange(web, **form)).status_code == 200
+
+
+async def test_refresh_reuse_after_the_grace_window_revokes_the_family() -> None:
+    settings = make_settings(free_port(), sandbox=True, refresh_grace_seconds=0, oauth_rate_limit=1000)
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            client, tokens = await tokens_for(web)
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": client["client_id"],
+            }
+            rotated = await exchange(web, **form)
+            assert rotated.status_code == 200
+            reused = await exchange(web, **form)
+            assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+            newest = await exchange(web, **{**form, "refresh_token": rotated.json()["refresh_token"]})
+            assert (newest.status_code, newest.json()["error"]) == (400, "invalid_grant")
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            bearer = {"authorization": f"Bearer {rotated.json()['access_token']}"}
+            assert (await web.post("/mcp", json=body, headers=bearer)).status_code == 401
+
+
+# the gate -----------------------------------------------------------------------------------------------
+
+
+async def mcp(
+    web: httpx.AsyncClient, token: str, method: str, params: dict[str, Any] | None = None
+) -> httpx.Response:
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method}
+    if params is not None:
+        body["params"] = params
+    return await web.post(
+        "/mcp", json=body, headers={"authorization": f"Bearer {token}", "accept": "application/json"}
+    )
+
+
+async def test_unticked_write_scopes_hide_tools_and_calls_get_403(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    client = await register(web)
+    pkce = Pkce.new()
+    form = await open_consent(web, authorize_params(client["client_id"], pkce))
+    code = redirect_query(await submit(web, form, scopes=()))["code"]
+    tokens = (
+        await exchange(
+            web,
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=pkce.verifier,
+            client_id=client["client_id"],
+        )
+    ).json()
+    assert set(tokens["scope"].split()) == {"messages:read", "contacts:read", "calls:read"}
+    names = {
+        tool["name"]
+        for tool in (await mcp(web, tokens["access_token"], "tools/list")).json()["result"]["tools"]
+    }
+    assert "fetch-messages" in names
+    assert "send-message" not in names
+    assert "delete-contact" not in names
+    refused = await mcp(web, tokens["access_token"], "tools/call", {"name": "send-message", "arguments": {}})
+    assert refused.status_code == 403
+    assert refused.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="messages:write", '
+        f'resource_metadata="{oauth_server.url}/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
+@pytest.mark.parametrize("kind", ["refresh-as-access", "expired", "wrong-audience", "code-as-access"])
+async def test_tokens_that_are_not_valid_access_tokens_get_401(
+    web: httpx.AsyncClient, oauth_server: LiveServer, kind: str
+) -> None:
+    _, tokens = await tokens_for(web)
+    resource = f"{oauth_server.url}/mcp"
+    if kind == "refresh-as-access":
+        token = tokens["refresh_token"]
+    else:
+        age = 7200 if kind == "expired" else 0
+        sealer = sealer_for(oauth_server, clock=lambda: time.time() - age)
+        claims = sealer.new_claims(
+            TokenType.CODE if kind == "code-as-access" else TokenType.ACCESS,
+            aud="https://other.example.test/mcp" if kind == "wrong-audience" else resource,
+            sub="f" * 16,
+            cid="c",
+            scope=("messages:read",),
+            key="sandbox-demo-key",
+            lifetime=3600,
+        )
+        token = sealer.seal(claims)
+    response = await mcp(web, token, "tools/list")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+async def test_a_registration_flood_from_one_address_gets_429() -> None:
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=3)
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            statuses = [
+                (await web.post("/register", json={"redirect_uris": [REDIRECT_URI]})).status_code
+                for _ in range(4)
+            ]
+            last = await web.post("/register", json={"redirect_uris": [REDIRECT_URI]})
+    assert statuses == [201, 201, 201, 429]
+    assert last.status_code == 429
+    assert int(last.headers["retry-after"]) >= 1
