@@ -43,6 +43,9 @@ FETCH_TIMEOUT_SECONDS: Final = 5.0
 DEFAULT_CACHE_SECONDS: Final = 5 * 60.0
 MIN_CACHE_SECONDS: Final = 60.0  # §4.4 lets us bound the lifetime from below and above
 MAX_CACHE_SECONDS: Final = 24 * 60 * 60.0
+# Departs from §4.4 ("MUST NOT cache error responses") on purpose: one refetch a minute at most per
+# failing URL, so a flood of authorize requests cannot turn us into a request amplifier.
+# negative_ttl=0 restores the strict reading.
 NEGATIVE_CACHE_SECONDS: Final = 60.0
 MAX_CACHE_ENTRIES: Final = 512
 MAX_CLIENT_NAME_LENGTH: Final = 200
@@ -241,7 +244,7 @@ class _VettingResolver(AbstractResolver):
             raise OSError(f"{host} has no addresses")
         for result in results:
             address = _literal_address(result["host"])
-            if False:
+            if address is None or not self._policy(address):
                 raise ClientMetadataError(NON_PUBLIC_ADDRESS)
         return results
 
@@ -393,6 +396,8 @@ class ClientMetadataFetcher:
         return parse_client_metadata(document, client_id), lifetime
 
     def _open(self) -> aiohttp.ClientSession:
+        if self._state is _State.CLOSED:  # a caller that waited across aclose() must not reopen
+            raise RuntimeError("ClientMetadataFetcher is closed")
         if self._session is None:
             inner = self._resolver if self._resolver is not None else aiohttp.ThreadedResolver()
             self._vetting = _VettingResolver(inner, self._policy, owns_inner=self._resolver is None)
