@@ -163,6 +163,18 @@ for scenario in "${SCENARIOS[@]}"; do
   done
 done
 
+# The authorization-server scenarios: the suite is the OAuth client, scripts/conformance_auth.py
+# plays the user on the consent page (with the sandbox key), against the issuer PUBLIC_URL.
+auth_dir=$RESULTS/authorization
+mkdir -p "$auth_dir"
+status=0
+timeout --kill-after=10 300 "$PYTHON" "$ROOT/scripts/conformance_auth.py" "http://127.0.0.1:$port" \
+  "$(command -v node)" "$SUITE" "$auth_dir" >"$auth_dir/output.txt" 2>&1 || status=$?
+total_runs=$((total_runs + 1))
+if ((status == 0)); then verdict=PASS; else verdict=FAIL; failed_runs=$((failed_runs + 1)); fi
+printf '%-7s %-25s %-10s  %s\n' "$verdict" "authorization-server" "all" \
+  "$(grep -E '^(✓|✗) ' "$auth_dir/output.txt" | tr '\n' ' ')"
+
 echo
 echo "$((total_runs - failed_runs))/$total_runs runs passed; suite output and checks.json in results/conformance/<scenario>/<spec-version>/"
 ((failed_runs == 0))

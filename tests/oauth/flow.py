@@ -104,11 +104,14 @@ async def exchange(web: httpx.AsyncClient, **form: str) -> httpx.Response:
     return await web.post("/token", data=form)
 
 
-async def tokens_for(web: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A registered public client and the token response of a full consent."""
+async def tokens_for(
+    web: httpx.AsyncClient, ticked: tuple[str, ...] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A registered public client and the token response of a full consent (`ticked`: write scopes kept)."""
     client = await register(web)
     pkce = Pkce.new()
-    code = await code_for(web, client["client_id"], pkce)
+    form = await open_consent(web, authorize_params(client["client_id"], pkce))
+    code = redirect_query(await submit(web, form, scopes=ticked))["code"]
     response = await exchange(
         web,
         grant_type="authorization_code",

@@ -11,6 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from mcp import Client
+from mcp.client.sse import sse_client
 
 from gateway.app import create_app
 from gateway.keys import ServerKeys
@@ -408,19 +412,7 @@ async def mcp(
 async def test_unticked_write_scopes_hide_tools_and_calls_get_403(
     web: httpx.AsyncClient, oauth_server: LiveServer
 ) -> None:
-    client = await register(web)
-    pkce = Pkce.new()
-    form = await open_consent(web, authorize_params(client["client_id"], pkce))
-    code = redirect_query(await submit(web, form, scopes=()))["code"]
-    tokens = (
-        await exchange(
-            web,
-            grant_type="authorization_code",
-            code=code,
-            code_verifier=pkce.verifier,
-            client_id=client["client_id"],
-        )
-    ).json()
+    tokens = await narrow_tokens(web)
     assert set(tokens["scope"].split()) == {"messages:read", "contacts:read", "calls:read"}
     names = {
         tool["name"]
@@ -475,3 +467,48 @@ async def test_a_registration_flood_from_one_address_gets_429() -> None:
     assert statuses == [201, 201, 201, 429]
     assert last.status_code == 429
     assert int(last.headers["retry-after"]) >= 1
+
+
+async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:
+    """Tokens of a consent that left both write scopes unticked."""
+    return (await tokens_for(web, ticked=()))[1]
+
+
+async def test_legacy_sse_reports_a_missing_scope_as_a_tool_error(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    tokens = await narrow_tokens(web)
+    headers = {"authorization": f"Bearer {tokens['access_token']}"}
+    async with Client(sse_client(f"{oauth_server.url}/sse", headers=headers), mode="legacy") as client:
+        result = await client.call_tool("send-message", {})
+    assert result.is_error is True
+    assert result.content[0].text == (  # type: ignore[union-attr]
+        "This connection was not granted the messages:write scope this tool needs; reconnect and allow it."
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_tampering_with_an_access_token_gets_401(oauth_server: LiveServer, data: st.DataObject) -> None:
+    sealer = sealer_for(oauth_server)
+    claims = sealer.new_claims(
+        TokenType.ACCESS, aud=f"{oauth_server.url}/mcp", sub="f" * 16, cid="c", scope=("messages:read",),
+        key="sandbox-demo-key", lifetime=3600,
+    )  # fmt: skip
+    token = sealer.seal(claims)
+    position = data.draw(st.integers(0, len(token) - 1))
+    edit = data.draw(st.sampled_from(["replace", "truncate", "append"]))
+    if edit == "replace":
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+        tampered = token[:position] + data.draw(st.sampled_from(alphabet)) + token[position + 1 :]
+    elif edit == "truncate":
+        tampered = token[:position]
+    else:
+        tampered = token + data.draw(st.text("ABCxyz019-_.", min_size=1, max_size=8))
+    if tampered == token or not tampered.strip():
+        return
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    response = httpx.post(
+        f"{oauth_server.url}/mcp", json=body, headers={"authorization": f"Bearer {tampered}"}, timeout=10
+    )
+    assert response.status_code == 401
