@@ -512,3 +512,19 @@ def test_any_tampering_with_an_access_token_gets_401(oauth_server: LiveServer, d
         f"{oauth_server.url}/mcp", json=body, headers={"authorization": f"Bearer {tampered}"}, timeout=10
     )
     assert response.status_code == 401
+
+
+async def test_an_unreachable_openphone_shows_the_page_again_with_a_retry_hint() -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(free_port(), openphone_api_base=closed, oauth_rate_limit=1000)
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url, follow_redirects=False) as web:
+            client = await register(web)
+            form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+            response = await submit(web, form, api_key="op-some-real-looking-key")
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert (
+        "OpenPhone could not be reached to check the key. Wait a moment and press Allow again."
+        in response.text
+    )
