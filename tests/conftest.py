@@ -62,7 +62,9 @@ def run_server(settings: Settings, probe: Probe, **app_options: Any) -> Iterator
         yield LiveServer(settings.public_url, probe, settings)
 
 
-def serve(app: ASGIApp, port: int = 0, lifespan: Literal["auto", "off"] = "auto") -> Iterator[str]:
+def serve(
+    app: ASGIApp, port: int = 0, lifespan: Literal["auto", "off"] = "auto", proxy_headers: bool = True
+) -> Iterator[str]:
     """Serve any ASGI app with uvicorn on 127.0.0.1:`port` (0: any free port) in a thread.
 
     Yields the base URL; the socket is bound before the thread starts, so the port cannot be taken.
@@ -72,7 +74,12 @@ def serve(app: ASGIApp, port: int = 0, lifespan: Literal["auto", "off"] = "auto"
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, lifespan=lifespan, log_level="warning", server_header=False, timeout_graceful_shutdown=1
+        app,
+        lifespan=lifespan,
+        log_level="warning",
+        server_header=False,
+        timeout_graceful_shutdown=1,
+        proxy_headers=proxy_headers,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
