@@ -15,13 +15,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import Authenticator
+from gateway.drain import Drain
 from gateway.errors import HTTPError
+from gateway.health import Readiness, healthz
 from gateway.http import render_http_error
 from gateway.inflight import InFlightCalls
 from gateway.keys import ServerKeys
 from gateway.legacy_sse import LegacySSE
+from gateway.metrics import HTTPMetrics, Metrics, MetricsEndpoint
 from gateway.origin_guard import OriginGuard
 from gateway.protocol import ProtocolCore, ServerInfo
+from gateway.request_log import RequestLog
 from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
@@ -42,6 +46,9 @@ from tools.registry import ToolRegistry
 from tools.sandbox import create_sandbox_app
 
 SSE_PATH: Final = "/sse"
+HEALTH_PATH: Final = "/healthz"
+READY_PATH: Final = "/readyz"
+METRICS_PATH: Final = "/metrics"
 SSE_MESSAGES_PATHS: Final = ("/messages", "/messages/")
 INSTRUCTIONS: Final = (
     "Tools for one OpenPhone (Quo) workspace: send and read text messages, manage contacts, and read "
@@ -69,7 +76,7 @@ class _LegacyStream:
         await self._legacy.open_stream(Request(scope, receive), send, SSE_PATH, SSE_MESSAGES_PATHS[0])
 
 
-def build_openphone(settings: Settings, upstream: ASGIApp | None = None) -> OpenPhone:
+def build_openphone(settings: Settings, metrics: Metrics, upstream: ASGIApp | None = None) -> OpenPhone:
     """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
     if upstream is None and settings.sandbox:
         upstream = create_sandbox_app()
@@ -78,6 +85,7 @@ def build_openphone(settings: Settings, upstream: ASGIApp | None = None) -> Open
         timeout=settings.openphone_timeout,
         rate_limit=settings.upstream_rate_limit,
         app=upstream,
+        observe=metrics.observe_upstream,
     )
     return OpenPhone(client)
 
@@ -89,10 +97,16 @@ def create_app(
     bus: SessionBus | None = None,
     keepalive_seconds: float = KEEPALIVE_SECONDS,
     upstream: ASGIApp | None = None,
+    drain: Drain | None = None,
 ) -> Starlette:
-    """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`."""
+    """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`.
+
+    `drain` is flipped by the server on SIGTERM (see `gateway.cli`); streams end when it is.
+    """
     keys = ServerKeys.from_settings(settings)
-    openphone = build_openphone(settings, upstream)
+    metrics = Metrics()
+    drain = drain or Drain()
+    openphone = build_openphone(settings, metrics, upstream)
     endpoints = Endpoints.from_settings(settings)
     store = MemoryStore()
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
@@ -118,10 +132,19 @@ def create_app(
         InFlightCalls(),
         openphone,
         settings.default_phone_region,
+        metrics.count_tool_call,
     )
-    authenticator = Authenticator(settings, keys, BearerVerifier(oauth.sealer, store, endpoints))
+    verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
+    authenticator = Authenticator(settings, keys, verifier)
     legacy = LegacySSE(
-        core, authenticator, bus or MemorySessionBus(), keys, settings.public_path, keepalive_seconds
+        core,
+        authenticator,
+        bus or MemorySessionBus(),
+        keys,
+        settings.public_path,
+        keepalive_seconds,
+        drain,
+        metrics.sse_streams,
     )
 
     async def post_to_mcp_stream(request: Request) -> Response:
@@ -138,8 +161,15 @@ def create_app(
     ]
     prefix = settings.public_path
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
-    routes: list[BaseRoute] = oauth.routes()
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    routes: list[BaseRoute] = [
+        Route(HEALTH_PATH, healthz, methods=["GET"]),
+        Route(READY_PATH, Readiness(store, openphone.client, drain).respond, methods=["GET"]),
+        Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
+        *oauth.routes(),
+    ]
     routes += [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
+    known_paths = {route.path for route in routes if isinstance(route, Route)} | set(guarded_paths)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -153,12 +183,14 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(RequestLog),
+            Middleware(HTTPMetrics, metrics=metrics, routes=known_paths),
             Middleware(
                 OriginGuard,
                 public_url=settings.public_url,
                 allowed_origins=settings.allowed_origins,
                 paths=guarded_paths,
-            )
+            ),
         ],
         exception_handlers={HTTPError: render_http_error},
     )

@@ -6,13 +6,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Final
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
+from gateway.client_address import ClientAddress
+from gateway.drain import Drain
 from gateway.errors import SettingsError
 from gateway.keys import generate_secret_key
+from gateway.logs import configure_logging
 from gateway.settings import Settings, load_settings
 from tools.docs import tools_table
 from tools.sandbox import SANDBOX_API_KEY
@@ -75,27 +80,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(settings: Settings) -> None:
     """Run the gateway until SIGINT/SIGTERM, then shut down gracefully."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
     if settings.env_api_key is not None:
         logger.warning(
             "ALLOW_ENV_API_KEY is on: anyone who can reach this server acts with the "
             "OPENPHONE_API_KEY account"
         )
-    app = create_app(settings)
+    drain = Drain()
+    app: ASGIApp = create_app(settings, drain=drain)
+    if settings.client_ip_header:
+        app = ClientAddress(app, header=settings.client_ip_header, trusted=settings.forwarded_allow_ips)
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         server_header=False,
-        proxy_headers=True,
+        # With CLIENT_IP_HEADER the proxy's own header names the client (ClientAddress), not X-Forwarded-For.
+        proxy_headers=not settings.client_ip_header,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,
     )
     logger.info("serving MCP at %s/mcp (legacy SSE at %s/sse)", settings.public_url, settings.public_url)
     if settings.sandbox:
         logger.info(
             "sandbox: OpenPhone is simulated; send the header x-openphone-api-key: %s", SANDBOX_API_KEY
         )
-    uvicorn.Server(config).run()
+    DrainingServer(config, drain).run()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, plus: the first SIGTERM/SIGINT also starts the drain, so SSE streams end cleanly."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self._drain = drain
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._drain.begin()
+        super().handle_exit(sig, frame)

@@ -15,17 +15,20 @@ from typing import Any, Final
 
 import anyio
 from itsdangerous import BadData, URLSafeSerializer
+from prometheus_client import Gauge
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Send
 
 from gateway import jsonrpc
 from gateway.auth import Authenticator, Principal
+from gateway.drain import Drain
 from gateway.envelope import message_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
 from gateway.http import client_audience, read_body, require_json
 from gateway.keys import ServerKeys
 from gateway.protocol import Emit, Exchange, ProtocolCore
+from gateway.request_log import annotate
 from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter, cancel_on_disconnect
 from gateway.versions import HANDSHAKE_REVISIONS
@@ -56,8 +59,12 @@ class LegacySSE:
         keys: ServerKeys,
         public_path: str,
         keepalive_seconds: float,
+        drain: Drain,
+        streams: Gauge,
     ) -> None:
         self._core = core
+        self._drain = drain
+        self._streams = streams
         self._auth = authenticator
         self._bus = bus
         # itsdangerous signs with the last key and verifies with all of them.
@@ -68,22 +75,34 @@ class LegacySSE:
     async def open_stream(
         self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
     ) -> None:
-        """Serve one SSE stream until the client goes away."""
+        """Serve one SSE stream until the client goes away or the process drains."""
         principal = await self._auth.authenticate(request.headers, resource_path)
+        annotate(request.scope.setdefault("state", {}), principal=principal.fingerprint)
+        if self._drain.draining:
+            raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
         session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
         session = _Session(session_id, principal, client_audience(request.headers))
         endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
         writer = EventWriter(send)
-        async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
-            await writer.event(endpoint.encode(), event="endpoint")
-            group.start_soon(writer.keep_alive, self._keepalive_seconds)
-            group.start_soon(cancel_on_disconnect, request.receive, group.cancel_scope)
-            async for payload in inbox:
-                group.start_soon(self._handle, payload, session, writer)
+        self._streams.inc()
+        try:
+            async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
+                await writer.event(endpoint.encode(), event="endpoint")
+                group.start_soon(writer.keep_alive, self._keepalive_seconds)
+                group.start_soon(cancel_on_disconnect, request.receive, group.cancel_scope)
+                group.start_soon(_end_on_drain, self._drain, group.cancel_scope)
+                async for payload in inbox:
+                    group.start_soon(self._handle, payload, session, writer)
+            if self._drain.draining:
+                # End the response properly, so the client sees a finished stream and reconnects.
+                await writer.close()
+        finally:
+            self._streams.dec()
 
     async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
         """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""
         principal = await self._auth.authenticate(request.headers, resource_path)
+        annotate(request.scope.setdefault("state", {}), principal=principal.fingerprint)
         require_json(request.headers)
         session_id = next(
             (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""
@@ -154,3 +173,9 @@ def _emitter(writer: EventWriter) -> Emit:
         await writer.event(jsonrpc.encode(notification))
 
     return emit
+
+
+async def _end_on_drain(drain: Drain, scope: anyio.CancelScope) -> None:
+    """End the stream cleanly once the process starts draining, so the client reconnects elsewhere."""
+    await drain.wait()
+    scope.cancel()

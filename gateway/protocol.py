@@ -9,7 +9,7 @@ cancellation: the receiver SHOULD NOT send a response for a cancelled request).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -27,6 +27,7 @@ from gateway.errors import (
     ResourceNotFound,
 )
 from gateway.inflight import InFlightCalls
+from gateway.request_log import annotate
 from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.api import OpenPhone
 from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
@@ -72,6 +73,8 @@ class Exchange:
     namespace: str
     emit: Emit | None = None
     audience: Audience = "default"
+    # The HTTP request's `scope["state"]`, where the access log line collects the tool and outcome.
+    log: MutableMapping[str, Any] | None = None
 
 
 class _Params(BaseModel):
@@ -110,8 +113,10 @@ class ProtocolCore:
         inflight: InFlightCalls,
         openphone: OpenPhone,
         region: str,
+        count_tool_call: Callable[[str, str], None] | None = None,
     ) -> None:
         self._registry = registry
+        self._count_tool_call = count_tool_call or _ignore_outcome
         self._openphone = openphone
         self._region = region
         self._info = server_info
@@ -253,6 +258,11 @@ class ProtocolCore:
             raise InvalidParams(f"Resource not found: {uri}", {"uri": uri})
         raise ResourceNotFound(f"Resource not found: {uri}", {"uri": uri})
 
+    def _outcome(self, exchange: Exchange, tool: str, outcome: str) -> None:
+        self._count_tool_call(tool, outcome)
+        if exchange.log is not None:
+            annotate(exchange.log, tool=tool, outcome=outcome)
+
     async def _call_tool(
         self, params: dict[str, Any], exchange: Exchange, request_id: jsonrpc.RequestId
     ) -> dict[str, Any] | None:
@@ -263,6 +273,7 @@ class ProtocolCore:
         principal = exchange.principal
         if not principal.may_use(tool.scope):
             # Transports that can answer 403 refuse earlier (`missing_scope`); this is the fallback.
+            self._outcome(exchange, tool.name, "refused")
             return error_result(refusal(tool.scope))
         context = ToolContext(
             openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
@@ -276,11 +287,18 @@ class ProtocolCore:
             except Exception as exc:
                 # The request boundary: the caller learns only that the call failed, never why.
                 logger.error("tool %s failed with %s", tool.name, type(exc).__name__)
+                self._outcome(exchange, tool.name, "failed")
                 raise InternalError("Internal error while running the tool") from exc
         if scope.cancelled_caught:
             logger.info("tool %s cancelled by the client", tool.name)
+            self._outcome(exchange, tool.name, "cancelled")
             return None
+        self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
         return result
+
+
+def _ignore_outcome(tool: str, outcome: str) -> None:
+    """The counter used when nobody counts tool calls."""
 
 
 def _parse(model: type[ModelT], params: dict[str, Any]) -> ModelT:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import re
 from typing import Annotated, Any, Literal
@@ -22,11 +23,13 @@ from tools.phone import DEFAULT_REGION, is_known_region
 logger = logging.getLogger(__name__)
 
 SECRET_KEY_BYTES = 32
+MIN_METRICS_TOKEN_CHARS = 24
 OPENPHONE_API_BASE = "https://api.openphone.com"
 # OpenPhone's documented limit: "10 requests per second per API key" (openphone-api-notes.md §3.2).
 OPENPHONE_RATE_LIMIT = 10.0
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -85,6 +88,8 @@ class Settings(BaseSettings):
     auth_code_seconds: int = Field(default=60, ge=10, le=600)
     refresh_grace_seconds: int = Field(default=30, ge=0, le=300)
     oauth_rate_limit: int = Field(default=20, ge=1, le=100_000)
+    metrics_token: SecretStr | None = None
+    client_ip_header: str = ""
 
     @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -98,6 +103,33 @@ class Settings(BaseSettings):
         for key in keys:
             decode_secret_key(key.get_secret_value() if isinstance(key, SecretStr) else key)
         return keys
+
+    @field_validator("client_ip_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if value and not _HEADER_NAME.fullmatch(value):
+            raise ValueError("must be an HTTP header name such as Fly-Client-IP")
+        return value.lower()
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError("each entry must be an address, a network or *") from None
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN_CHARS:
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN_CHARS} characters (try `openphone-mcp keygen`)"
+            )
+        return value
 
     @field_validator("chatgpt_tools", mode="before")
     @classmethod
@@ -147,14 +179,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
-        if not self.public_url:
-            object.__setattr__(self, "public_url", f"http://127.0.0.1:{self.port}")
         if self.allow_env_api_key and self.openphone_api_key is None:
             raise ValueError("ALLOW_ENV_API_KEY=true needs OPENPHONE_API_KEY")
         if self.is_production and not self.secret_keys:
             raise ValueError(
                 "SECRET_KEYS is required in production; set it to the output of `openphone-mcp keygen`"
             )
+        if not self.public_url:
+            # The OAuth issuer and the only Host answered: a guess would be wrong behind any proxy.
+            if self.is_production:
+                raise ValueError("PUBLIC_URL is required in production: the https URL clients use")
+            object.__setattr__(self, "public_url", f"http://127.0.0.1:{self.port}")
         return self
 
     @property

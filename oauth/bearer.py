@@ -7,6 +7,8 @@ revoked. The principal it yields carries the key and the granted scopes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.auth import Principal
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
@@ -17,20 +19,30 @@ from oauth.store import Store
 class BearerVerifier:
     """The `gateway.auth.TokenVerifier` of this authorization server."""
 
-    def __init__(self, sealer: Sealer, store: Store, endpoints: Endpoints) -> None:
+    def __init__(
+        self, sealer: Sealer, store: Store, endpoints: Endpoints, observe: Callable[[str], None] | None = None
+    ) -> None:
         self._sealer = sealer
         self._store = store
         self._audience = endpoints.resource
+        self._observe = observe or _ignore
 
     async def verify(self, token: str) -> Principal | None:
+        """The token's principal, or None; each verification is counted by result."""
         try:
             claims = self._sealer.open(token, TokenType.ACCESS, audience=self._audience)
-        except InvalidToken:
+        except InvalidToken as exc:
+            self._observe(exc.reason)
             return None
-        if await self._store.is_revoked(claims.jti):
+        revoked = await self._store.is_revoked(claims.jti)
+        if revoked or (claims.fam is not None and await self._store.family_revoked(claims.fam)):
+            self._observe("revoked")
             return None
-        if claims.fam is not None and await self._store.family_revoked(claims.fam):
-            return None
+        self._observe("valid")
         return Principal(
             api_key=claims.key, fingerprint=claims.sub, source="bearer", scopes=frozenset(claims.scope)
         )
+
+
+def _ignore(result: str) -> None:
+    """The observer used when nobody counts verifications."""

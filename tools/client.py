@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -44,6 +44,8 @@ _USER_AGENT: Final = "openphone-mcp-gateway"
 _MAX_BODY: Final = 8 * 1024 * 1024
 
 QueryParams = Sequence[tuple[str, str]]
+# Told of every upstream exchange: method, status (None when no answer came) and seconds taken.
+Observer = Callable[[str, int | None, float], None]
 
 
 class OpenPhoneClient:
@@ -61,6 +63,7 @@ class OpenPhoneClient:
         app: ASGIApp | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        observe: Observer | None = None,
     ) -> None:
         self._base_url = SANDBOX_BASE if app is not None else base_url.rstrip("/")
         self._timeout = timeout
@@ -69,10 +72,17 @@ class OpenPhoneClient:
         self._retry = retry or RetryPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._session: aiohttp.ClientSession | None = None
+        self._observe = observe
+        self._closed = False
 
     @property
     def timeout(self) -> float:
         return self._timeout
+
+    @property
+    def usable(self) -> bool:
+        """False once closed (the process is shutting down)."""
+        return not self._closed
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -92,6 +102,7 @@ class OpenPhoneClient:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -128,12 +139,14 @@ class OpenPhoneClient:
                 if delay is None:
                     raise connection_error(write=not repeatable, sent=False) from None
             except TimeoutError:
+                self._record(method, None, started)
                 raise timeout_error(self._timeout, write=not repeatable, sent=True) from None
             except aiohttp.ClientError:
                 delay = self._retry.delay(attempt, None, self._rng) if repeatable else None
                 if delay is None:
                     raise connection_error(write=not repeatable, sent=True) from None
             else:
+                self._record(method, status, started)
                 logger.debug(
                     "openphone %s %s -> %s in %.0f ms",
                     method,
@@ -152,6 +165,10 @@ class OpenPhoneClient:
                     raise error_from_response(status, payload, secret=api_key, write=not repeatable)
             logger.info("openphone %s %s: retrying (attempt %d) in %.2f s", method, path, attempt + 1, delay)
             await anyio.sleep(delay)
+
+    def _record(self, method: str, status: int | None, started: float) -> None:
+        if self._observe is not None:
+            self._observe(method, status, time.perf_counter() - started)
 
     async def _exchange(
         self,

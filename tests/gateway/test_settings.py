@@ -131,7 +131,32 @@ def test_production_with_secret_keys_is_accepted(
 ) -> None:
     monkeypatch.setenv(name, value)
     monkeypatch.setenv("SECRET_KEYS", KEY_A)
+    monkeypatch.setenv("PUBLIC_URL", "https://gateway.example.test")
     assert load_settings().is_production is True
+
+
+def test_production_without_public_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEYS", KEY_A)
+    assert settings_error() == (
+        "invalid configuration: PUBLIC_URL is required in production: the https URL clients use"
+    )
+
+
+def test_client_ip_header_is_a_header_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLIENT_IP_HEADER", "Fly-Client-IP")
+    assert Settings().client_ip_header == "fly-client-ip"
+    monkeypatch.setenv("CLIENT_IP_HEADER", "Fly Client: IP")
+    assert settings_error().startswith("invalid setting CLIENT_IP_HEADER:")
+
+
+def test_forwarded_allow_ips_must_be_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.16.0.0/12,fdaa::/16,*")
+    assert Settings().forwarded_allow_ips == ("172.16.0.0/12", "fdaa::/16", "*")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "proxy.internal")
+    assert settings_error() == (
+        "invalid setting FORWARDED_ALLOW_IPS: each entry must be an address, a network or *"
+    )
 
 
 def test_development_is_not_production() -> None:

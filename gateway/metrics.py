@@ -1,0 +1,123 @@
+"""Prometheus metrics (`prometheus-client`), and `GET /metrics` for whoever holds `METRICS_TOKEN`.
+
+Off unless `METRICS_TOKEN` is set: the endpoint then answers only `Authorization: Bearer <token>`
+(compared in constant time) and is a 404 otherwise, so its existence is not advertised. Labels are
+bounded: routes are the known paths (anything else is "other"), tools are the catalogue's names,
+outcomes and results are fixed words. Each app gets its own registry, so tests do not share counts.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Collection
+from typing import Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UPSTREAM_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The gateway's instruments, registered in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "gateway_http_requests",
+            "HTTP requests by route and status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.tool_calls = Counter(
+            "gateway_tool_calls",
+            "Tool calls by tool and outcome.",
+            ["tool", "outcome"],
+            registry=self.registry,
+        )
+        self.upstream = Histogram(
+            "gateway_upstream_request_seconds",
+            "OpenPhone API requests by method and status.",
+            ["method", "status"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=self.registry,
+        )
+        self.sse_streams = Gauge("gateway_sse_streams_open", "Open SSE streams.", registry=self.registry)
+        self.token_verifications = Counter(
+            "gateway_token_verifications",
+            "Bearer token verifications by result.",
+            ["result"],
+            registry=self.registry,
+        )
+
+    def observe_upstream(self, method: str, status: int | None, seconds: float) -> None:
+        self.upstream.labels(method, str(status) if status is not None else "none").observe(seconds)
+
+    def count_tool_call(self, tool: str, outcome: str) -> None:
+        self.tool_calls.labels(tool, outcome).inc()
+
+    def count_verification(self, result: str) -> None:
+        self.token_verifications.labels(result).inc()
+
+
+class HTTPMetrics:
+    """Pure ASGI middleware counting each response by route and status."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, routes: Collection[str]) -> None:
+        self._app = app
+        self._metrics = metrics
+        self._routes = frozenset(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in self._routes else "other"
+        status = "0"
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+            await send(message)
+
+        try:
+            await self._app(scope, receive, counting_send)
+        finally:
+            self._metrics.requests.labels(route, status).inc()
+
+
+class MetricsEndpoint:
+    """`GET /metrics`: Prometheus text format for the bearer of `token`; 404 when metrics are off."""
+
+    def __init__(self, metrics: Metrics, token: str | None) -> None:
+        self._metrics = metrics
+        self._token = token
+
+    async def respond(self, request: Request) -> Response:
+        if self._token is None:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), self._token.encode()
+        ):
+            return Response(
+                "Unauthorized",
+                status_code=401,
+                media_type="text/plain",
+                headers={"www-authenticate": "Bearer"},
+            )
+        return Response(
+            generate_latest(self._metrics.registry),
+            media_type=CONTENT_TYPE_LATEST,
+            headers={"cache-control": "no-store"},
+        )

@@ -1,0 +1,65 @@
+"""The client address from a trusted proxy's own header (`gateway/client_address.py`), on a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.client_address import ClientAddress
+from tests.conftest import serve
+
+
+async def echo(request: Request) -> JSONResponse:
+    host = request.client.host if request.client else None
+    return JSONResponse({"client": host, "scheme": request.url.scheme})
+
+
+def server(trusted: list[str]) -> Iterator[str]:
+    app = ClientAddress(Starlette(routes=[Route("/", echo)]), header="fly-client-ip", trusted=trusted)
+    # As `openphone-mcp serve` runs it with CLIENT_IP_HEADER: uvicorn's own proxy handling off.
+    yield from serve(app, lifespan="off", proxy_headers=False)
+
+
+@pytest.fixture(scope="module")
+def trusting() -> Iterator[str]:
+    yield from server(["127.0.0.0/8"])
+
+
+@pytest.fixture(scope="module")
+def distrusting() -> Iterator[str]:
+    yield from server(["172.16.0.0/12", "fdaa::/16"])
+
+
+def ask(url: str, **headers: str) -> dict[str, str]:
+    answer: dict[str, str] = httpx.get(url, headers=headers, timeout=5).json()
+    return answer
+
+
+def test_a_trusted_peer_names_the_client_and_scheme(trusting: str) -> None:
+    assert ask(trusting, **{"fly-client-ip": "203.0.113.7", "x-forwarded-proto": "https"}) == {
+        "client": "203.0.113.7",
+        "scheme": "https",
+    }
+
+
+def test_x_forwarded_for_is_not_what_decides(trusting: str) -> None:
+    headers = {"fly-client-ip": "2001:db8::1", "x-forwarded-for": "198.51.100.1, 66.241.124.1"}
+    assert ask(trusting, **headers)["client"] == "2001:db8::1"
+
+
+@pytest.mark.parametrize("value", ["not-an-ip", "203.0.113.7, 10.0.0.1", ""])
+def test_a_value_that_is_not_one_address_is_ignored(trusting: str, value: str) -> None:
+    assert ask(trusting, **{"fly-client-ip": value})["client"] == "127.0.0.1"
+
+
+def test_an_untrusted_peer_cannot_choose_its_address(distrusting: str) -> None:
+    assert ask(distrusting, **{"fly-client-ip": "203.0.113.7", "x-forwarded-proto": "https"}) == {
+        "client": "127.0.0.1",
+        "scheme": "http",
+    }
