@@ -25,7 +25,7 @@ from gateway.legacy_sse import LegacySSE
 from gateway.metrics import HTTPMetrics, Metrics, MetricsEndpoint
 from gateway.origin_guard import OriginGuard
 from gateway.protocol import ProtocolCore, ServerInfo
-from gateway.request_log import RequestLog
+from gateway.request_log import RequestLog, annotate_current
 from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
@@ -41,7 +41,7 @@ from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
-from tools.client import OpenPhoneClient
+from tools.client import Observer, OpenPhoneClient
 from tools.registry import ToolRegistry
 from tools.sandbox import create_sandbox_app
 
@@ -85,9 +85,19 @@ def build_openphone(settings: Settings, metrics: Metrics, upstream: ASGIApp | No
         timeout=settings.openphone_timeout,
         rate_limit=settings.upstream_rate_limit,
         app=upstream,
-        observe=metrics.observe_upstream,
+        observe=_upstream_observer(metrics),
     )
     return OpenPhone(client)
+
+
+def _upstream_observer(metrics: Metrics) -> Observer:
+    """Each upstream exchange goes to the latency histogram and onto the request's access line."""
+
+    def observe(method: str, status: int | None, seconds: float) -> None:
+        metrics.observe_upstream(method, status, seconds)
+        annotate_current(upstream_status=status)
+
+    return observe
 
 
 def create_app(

@@ -28,7 +28,7 @@ from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, 
 from gateway.http import client_audience, read_body, require_json
 from gateway.keys import ServerKeys
 from gateway.protocol import Emit, Exchange, ProtocolCore
-from gateway.request_log import annotate
+from gateway.request_log import annotate_current
 from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter, cancel_on_disconnect
 from gateway.versions import HANDSHAKE_REVISIONS
@@ -77,7 +77,7 @@ class LegacySSE:
     ) -> None:
         """Serve one SSE stream until the client goes away or the process drains."""
         principal = await self._auth.authenticate(request.headers, resource_path)
-        annotate(request.scope.setdefault("state", {}), principal=principal.fingerprint)
+        annotate_current(principal=principal.fingerprint)
         if self._drain.draining:
             raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
         session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
@@ -102,7 +102,7 @@ class LegacySSE:
     async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
         """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""
         principal = await self._auth.authenticate(request.headers, resource_path)
-        annotate(request.scope.setdefault("state", {}), principal=principal.fingerprint)
+        annotate_current(principal=principal.fingerprint)
         require_json(request.headers)
         session_id = next(
             (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""

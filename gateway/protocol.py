@@ -9,7 +9,7 @@ cancellation: the receiver SHOULD NOT send a response for a cancelled request).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -27,7 +27,7 @@ from gateway.errors import (
     ResourceNotFound,
 )
 from gateway.inflight import InFlightCalls
-from gateway.request_log import annotate
+from gateway.request_log import annotate_current
 from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.api import OpenPhone
 from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
@@ -73,8 +73,6 @@ class Exchange:
     namespace: str
     emit: Emit | None = None
     audience: Audience = "default"
-    # The HTTP request's `scope["state"]`, where the access log line collects the tool and outcome.
-    log: MutableMapping[str, Any] | None = None
 
 
 class _Params(BaseModel):
@@ -260,8 +258,7 @@ class ProtocolCore:
 
     def _outcome(self, exchange: Exchange, tool: str, outcome: str) -> None:
         self._count_tool_call(tool, outcome)
-        if exchange.log is not None:
-            annotate(exchange.log, tool=tool, outcome=outcome)
+        annotate_current(tool=tool, outcome=outcome)
 
     async def _call_tool(
         self, params: dict[str, Any], exchange: Exchange, request_id: jsonrpc.RequestId

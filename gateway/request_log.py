@@ -28,6 +28,9 @@ ANNOTATIONS_KEY: Final = "access_log"
 access_logger = logging.getLogger("gateway.access")
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+# The running request's `scope["state"]`, so code with no scope at hand (the protocol core, the
+# OpenPhone client's observer) can annotate the access line; tasks started inside inherit it.
+current_state: ContextVar[MutableMapping[str, Any] | None] = ContextVar("current_state", default=None)
 
 
 def annotate(
@@ -46,6 +49,19 @@ def annotate(
     given = {"principal": principal, "tool": tool, "upstream_status": upstream_status, "outcome": outcome}
     annotations = scope_state.setdefault(ANNOTATIONS_KEY, {})
     annotations.update({name: value for name, value in given.items() if value is not None})
+
+
+def annotate_current(
+    *,
+    principal: str | None = None,
+    tool: str | None = None,
+    upstream_status: int | None = None,
+    outcome: str | None = None,
+) -> None:
+    """`annotate` the request this code runs for, if any."""
+    state = current_state.get()
+    if state is not None:
+        annotate(state, principal=principal, tool=tool, upstream_status=upstream_status, outcome=outcome)
 
 
 class RequestIdFilter(logging.Filter):
@@ -87,9 +103,11 @@ class RequestLog:
 
         started = time.perf_counter()
         context_token = current_request_id.set(request_id)
+        state_token = current_state.set(state)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            current_state.reset(state_token)
             current_request_id.reset(context_token)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             _log_access(scope, state, request_id, status, duration_ms)

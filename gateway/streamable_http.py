@@ -25,7 +25,7 @@ from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
 from gateway.http import Accepts, client_audience, negotiate, read_body, require_json
 from gateway.legacy_sse import LegacySSE
 from gateway.protocol import Exchange, ProtocolCore
-from gateway.request_log import annotate
+from gateway.request_log import annotate_current
 from gateway.streaming import EventWriter, cancel_on_disconnect
 from gateway.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
 
@@ -60,8 +60,7 @@ class StreamableHTTP:
 
     async def _post(self, request: HTTPRequest, send: Send) -> None:
         principal = await self._auth.authenticate(request.headers, RESOURCE_PATH)
-        log = request.scope.setdefault("state", {})
-        annotate(log, principal=principal.fingerprint)
+        annotate_current(principal=principal.fingerprint)
         require_json(request.headers)
         accepts = negotiate(request.headers.get("accept"))
         body = await read_body(request)
@@ -72,7 +71,7 @@ class StreamableHTTP:
             payload = jsonrpc.decode_json(body)
             fallback = _handshake_revision(field_value(request.headers, "mcp-protocol-version"))
             if isinstance(payload, list):
-                exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience, log=log)
+                exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience)
                 await self._batch(payload, exchange, send)
                 return
             message = jsonrpc.parse_message(payload)
@@ -81,7 +80,7 @@ class StreamableHTTP:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))
             return
-        exchange = Exchange(principal, revision, principal.fingerprint, audience=audience, log=log)
+        exchange = Exchange(principal, revision, principal.fingerprint, audience=audience)
         if isinstance(message, jsonrpc.Request):
             scope = self._core.missing_scope(message, exchange)
             if scope is not None:

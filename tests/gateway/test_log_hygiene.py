@@ -88,7 +88,14 @@ async def test_a_full_session_logs_no_secret(server_url: str, caplog: pytest.Log
     for record in records:
         request_ids.filter(record)
         lines.append(formatter.format(record))
-    assert any('"logger":"gateway.access"' in line and '"tool":"send-message"' in line for line in lines)
+    sends = [
+        json.loads(line) for line in lines if '"tool":"send-message"' in line and "gateway.access" in line
+    ]
+    assert {(send["outcome"], send.get("upstream_status")) for send in sends} == {
+        ("ok", 202),
+        ("error", None),
+    }
+    assert all(send["principal"] and send["request_id"] for send in sends)
     secrets = [
         SANDBOX_API_KEY,
         tokens["access_token"],
