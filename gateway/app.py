@@ -26,6 +26,7 @@ from gateway.metrics import HTTPMetrics, Metrics, MetricsEndpoint
 from gateway.origin_guard import OriginGuard
 from gateway.protocol import ProtocolCore, ServerInfo
 from gateway.request_log import RequestLog, annotate_current
+from gateway.security_headers import SecurityHeaders
 from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
@@ -194,6 +195,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(RequestLog),
+            Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
             Middleware(HTTPMetrics, metrics=metrics, routes=known_paths),
             Middleware(
                 OriginGuard,
