@@ -31,6 +31,7 @@ from gateway.session_bus import MemorySessionBus, SessionBus
 from gateway.settings import Settings
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.streaming import KEEPALIVE_SECONDS
+from landing.page import landing_routes
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
@@ -137,8 +138,9 @@ def create_app(
         secure_cookies=settings.public_url.startswith("https://"),
         throttle=Throttle(settings.oauth_rate_limit),
     )
+    registry = registry or build_registry(settings.chatgpt_tools)
     core = ProtocolCore(
-        registry or build_registry(settings.chatgpt_tools),
+        registry,
         server_info(),
         InFlightCalls(),
         openphone,
@@ -178,6 +180,7 @@ def create_app(
         Route(READY_PATH, Readiness(store, openphone.client, drain).respond, methods=["GET"]),
         Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
         *oauth.routes(),
+        *landing_routes(settings, registry),
     ]
     routes += [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
     known_paths = {route.path for route in routes if isinstance(route, Route)} | set(guarded_paths)

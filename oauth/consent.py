@@ -1,8 +1,9 @@
 """The consent page: who is asking, for what, and the one field the user fills in, their API key.
 
 The page is the only place a user's OpenPhone key is typed. It is never cached, never framed, has no
-CORS, runs no script, and its form may post only here and be redirected only to the client's
-verified redirect URI (`form-action`, which browsers also apply to the redirect after the post).
+CORS, runs only this server's own script (the theme toggle it shares with the landing page, from
+`landing/`), and its form may post only here and be redirected only to the client's verified
+redirect URI (`form-action`, which browsers also apply to the redirect after the post).
 
 CSRF: a random token is set as a SameSite=Strict, HttpOnly cookie, repeated in the form, and sealed
 into the signed request as its `jti`; a submission must carry all three, equal (constant time).
@@ -17,19 +18,16 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from landing.templating import static_url, template_environment
 from oauth.registration import RegisteredClient
 from tools.scopes import SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
 CONSENT_SECONDS: Final = 600
-_TEMPLATES: Final = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(default=True),
-    auto_reload=False,
-)
+AUTHORIZE_PATH: Final = "/authorize"
+_TEMPLATES: Final = template_environment(Path(__file__).parent / "templates")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +54,14 @@ def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
 
 
 def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
-    """No caching, no framing, no referrer, and a CSP that allows only this page's own style."""
+    """No caching, no framing, no referrer, and a CSP that allows only this server's style and script."""
     form_action = "'self'"
     if redirect_uri is not None:
         parts = urlsplit(redirect_uri)
         form_action += f" {parts.scheme}://{parts.netloc}"
     policy = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data:; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
     return {
@@ -87,8 +86,11 @@ def consent_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
+    public_path = urlsplit(action).path.removesuffix(AUTHORIZE_PATH)
     html = _TEMPLATES.get_template("consent.html").render(
         nonce=nonce,
+        static=static_url(public_path),
+        home=f"{public_path}/",
         action=action,
         client_name=client.display_name,
         redirect_host=urlsplit(redirect_uri).netloc,
@@ -102,5 +104,8 @@ def consent_page(
 
 def error_page(message: str, status_code: int = 400) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    html = _TEMPLATES.get_template("error.html").render(nonce=nonce, message=message)
+    # Every error page answers `{public_path}/authorize`, so paths relative to it are the site's own.
+    html = _TEMPLATES.get_template("error.html").render(
+        nonce=nonce, static="static", home="./", message=message
+    )
     return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

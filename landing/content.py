@@ -1,0 +1,129 @@
+"""What the landing page shows, computed once from the settings and the tool registry.
+
+The tool documentation comes from `ToolRegistry.listing()`, the same entries `tools/list` serves,
+so a tool added to the catalog appears on the page with no change here or in the template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from gateway.settings import Settings
+from landing.examples import (
+    Parameter,
+    curl_command,
+    example_arguments,
+    parameter_table,
+    pretty_json,
+    shown_api_key,
+    tools_call_request,
+)
+from tools.registry import ToolRegistry
+
+_HINTS: Final = (
+    ("readOnlyHint", "read-only"),
+    ("destructiveHint", "destructive"),
+    ("idempotentHint", "idempotent"),
+    ("openWorldHint", "open-world"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDoc:
+    """One tool's accordion: what it does, its parameters, and a copyable example call."""
+
+    name: str
+    title: str
+    description: str
+    scope: str
+    hints: tuple[str, ...]
+    is_for_chatgpt: bool
+    parameters: tuple[Parameter, ...]
+    request_json: str
+    curl: str
+
+
+@dataclass(frozen=True, slots=True)
+class LandingContent:
+    """Everything on the page except the per-request nonce."""
+
+    public_url: str
+    mcp_url: str
+    sse_url: str
+    is_sandbox: bool
+    api_key_shown: str
+    tools: tuple[ToolDoc, ...]
+    chatgpt_tool_names: tuple[str, ...]
+    quickstart_curl: str
+    python_snippet: str
+
+
+def landing_content(settings: Settings, registry: ToolRegistry) -> LandingContent:
+    """The page's content for a gateway served at `settings.public_url`."""
+    mcp_url = f"{settings.public_url}/mcp"
+    api_key = shown_api_key(settings.sandbox)
+    chatgpt = tuple(entry["name"] for entry in registry.listing("chatgpt"))
+    tools = tuple(
+        tool_doc(entry, mcp_url, api_key, is_for_chatgpt=entry["name"] in chatgpt)
+        for entry in registry.listing()
+    )
+    quickstart = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    return LandingContent(
+        public_url=settings.public_url,
+        mcp_url=mcp_url,
+        sse_url=f"{settings.public_url}/sse",
+        is_sandbox=settings.sandbox,
+        api_key_shown=api_key,
+        tools=tools,
+        chatgpt_tool_names=chatgpt,
+        quickstart_curl=curl_command(mcp_url, quickstart, api_key),
+        python_snippet=python_snippet(mcp_url, api_key),
+    )
+
+
+def tool_doc(entry: Mapping[str, Any], mcp_url: str, api_key: str, *, is_for_chatgpt: bool) -> ToolDoc:
+    """The accordion for one `tools/list` entry."""
+    schema: Mapping[str, Any] = entry["inputSchema"]
+    request = tools_call_request(entry["name"], example_arguments(schema))
+    annotations: Mapping[str, Any] = entry.get("annotations", {})
+    schemes: list[Mapping[str, Any]] = entry.get("securitySchemes", [])
+    scopes = [scope for scheme in schemes for scope in scheme.get("scopes", ())]
+    return ToolDoc(
+        name=entry["name"],
+        title=entry.get("title") or entry["name"],
+        description=entry.get("description", ""),
+        scope=" ".join(scopes),
+        hints=tuple(label for key, label in _HINTS if annotations.get(key)),
+        is_for_chatgpt=is_for_chatgpt,
+        parameters=tuple(parameter_table(schema)),
+        request_json=pretty_json(request),
+        curl=curl_command(mcp_url, request, api_key),
+    )
+
+
+def python_snippet(mcp_url: str, api_key: str) -> str:
+    """A complete script calling one tool with the official MCP Python SDK (`mcp` 2.x)."""
+    uses_env = api_key.startswith("$")
+    key = f'os.environ["{api_key[1:]}"]' if uses_env else json.dumps(api_key)
+    lines = ["import os", ""] if uses_env else []
+    lines += [
+        "import anyio",
+        "import httpx2",
+        "from mcp import Client",
+        "from mcp.client.streamable_http import streamable_http_client",
+        "",
+        "",
+        "async def main() -> None:",
+        f'    http = httpx2.AsyncClient(headers={{"x-openphone-api-key": {key}}})',
+        f'    transport = streamable_http_client("{mcp_url}", http_client=http)',
+        "    async with http, Client(transport) as client:",
+        '        result = await client.call_tool("list-phone-numbers", {})',
+        "        print(result.structured_content)",
+        "",
+        "",
+        "anyio.run(main)",
+    ]
+    return "\n".join(lines)

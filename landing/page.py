@@ -1,0 +1,62 @@
+"""`GET {public_path}/`: the developer landing page, and `{public_path}/static` for its CSS and JS.
+
+The page is rendered per request only to carry a fresh CSP nonce (for the small inline script that
+sets the theme before first paint); its content is computed once, when the routes are built.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gateway.settings import Settings
+from landing.content import landing_content
+from landing.templating import STATIC_DIR, static_url, template_environment
+from tools.registry import ToolRegistry
+
+NONCE_BYTES: Final = 16
+_TEMPLATES: Final = template_environment()
+
+
+def page_headers(nonce: str) -> dict[str, str]:
+    """Scripts and styles only from this origin or with this response's nonce; nothing else loads.
+
+    `no-cache` (not `no-store`): the page holds no secret, but each copy carries its own nonce, so
+    a browser must revalidate rather than reuse one.
+    """
+    policy = (
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return {"content-security-policy": policy, "cache-control": "no-cache"}
+
+
+class LandingPage:
+    """The landing page of one gateway: content fixed at start-up, a nonce per response."""
+
+    def __init__(self, settings: Settings, registry: ToolRegistry) -> None:
+        self._content = landing_content(settings, registry)
+        self._static = static_url(settings.public_path)
+        self._home = f"{settings.public_path}/"
+        self._template = _TEMPLATES.get_template("landing.html")
+
+    async def respond(self, request: Request) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(NONCE_BYTES)
+        html = self._template.render(nonce=nonce, static=self._static, home=self._home, page=self._content)
+        return HTMLResponse(html, headers=page_headers(nonce))
+
+
+def landing_routes(settings: Settings, registry: ToolRegistry) -> list[BaseRoute]:
+    """The landing page and its static files, under PUBLIC_URL's path."""
+    page = LandingPage(settings, registry)
+    prefix = settings.public_path
+    return [
+        Route(f"{prefix}/", page.respond, methods=["GET"]),
+        Mount(static_url(prefix), app=StaticFiles(directory=STATIC_DIR), name="landing-static"),
+    ]
