@@ -26,7 +26,6 @@ from tools.scopes import SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
 CONSENT_SECONDS: Final = 600
-AUTHORIZE_PATH: Final = "/authorize"
 _TEMPLATES: Final = template_environment(Path(__file__).parent / "templates")
 
 
@@ -74,38 +73,39 @@ def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
     }
 
 
-def consent_page(
-    *,
-    action: str,
-    client: RegisteredClient,
-    redirect_uri: str,
-    request_token: str,
-    csrf: str,
-    scopes: tuple[str, ...],
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(16)
-    public_path = urlsplit(action).path.removesuffix(AUTHORIZE_PATH)
-    html = _TEMPLATES.get_template("consent.html").render(
-        nonce=nonce,
-        static=static_url(public_path),
-        home=f"{public_path}/",
-        action=action,
-        client_name=client.display_name,
-        redirect_host=urlsplit(redirect_uri).netloc,
-        request_token=request_token,
-        csrf=csrf,
-        scopes=scope_choices(scopes),
-        error=error,
-    )
-    return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
+class ConsentPages:
+    """Renders the consent and error pages for a site served under `public_path`."""
 
+    def __init__(self, public_path: str) -> None:
+        self._site = {"static": static_url(public_path), "home": f"{public_path}/"}
 
-def error_page(message: str, status_code: int = 400) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(16)
-    # Every error page answers `{public_path}/authorize`, so paths relative to it are the site's own.
-    html = _TEMPLATES.get_template("error.html").render(
-        nonce=nonce, static="static", home="./", message=message
-    )
-    return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))
+    def consent(
+        self,
+        *,
+        action: str,
+        client: RegisteredClient,
+        redirect_uri: str,
+        request_token: str,
+        csrf: str,
+        scopes: tuple[str, ...],
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = _TEMPLATES.get_template("consent.html").render(
+            nonce=nonce,
+            action=action,
+            client_name=client.display_name,
+            redirect_host=urlsplit(redirect_uri).netloc,
+            request_token=request_token,
+            csrf=csrf,
+            scopes=scope_choices(scopes),
+            error=error,
+            **self._site,
+        )
+        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
+
+    def error(self, message: str, status_code: int = 400) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = _TEMPLATES.get_template("error.html").render(nonce=nonce, message=message, **self._site)
+        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

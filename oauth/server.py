@@ -30,7 +30,7 @@ from oauth.authorization import (
     validate,
 )
 from oauth.clients import ClientDirectory
-from oauth.consent import CSRF_COOKIE, consent_page, csrf_matches, error_page, new_csrf_token
+from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError
 from oauth.metadata import authorization_server_metadata, metadata_paths
@@ -81,6 +81,7 @@ class AuthorizationServer:
         self._openphone = openphone
         self._lifetimes = lifetimes
         self._public_path = public_path
+        self._pages = ConsentPages(public_path)
         self._secure_cookies = secure_cookies
         self._throttle = throttle
         self._registrar: Registrar = clients.registrar
@@ -136,12 +137,12 @@ class AuthorizationServer:
                 list(request.query_params.multi_items()), self._clients, self._endpoints
             )
         except ClientPageError as exc:
-            return error_page(exc.message)
+            return self._pages.error(exc.message)
         except RedirectError as exc:
             return self._redirect_error(exc.redirect_uri, exc.error, exc.state)
         csrf = new_csrf_token()
         token = self._seal_consent(authorization, csrf)
-        response = consent_page(
+        response = self._pages.consent(
             action=self._endpoints.authorization,
             client=authorization.client,
             redirect_uri=authorization.redirect_uri,
@@ -157,21 +158,23 @@ class AuthorizationServer:
             await self._throttle.check("consent", _client_ip(request))
             pairs = await _form(request)
         except ProtocolError as exc:
-            return error_page(exc.description, status_code=exc.status)
+            return self._pages.error(exc.description, status_code=exc.status)
         try:
             fields = single_values(pairs, CONSENT_FIELDS)
         except ProtocolError:
-            return error_page("The consent form was not submitted as sent. Start again from your app.")
+            return self._pages.error("The consent form was not submitted as sent. Start again from your app.")
         try:
             claims = self._sealer.open(
                 fields.get("request", ""), TokenType.CONSENT, audience=self._endpoints.resource
             )
         except InvalidToken as exc:
             if exc.reason == "expired":
-                return error_page("This consent page has expired. Start connecting again from your app.")
-            return error_page("This consent form is not valid. Start connecting again from your app.")
+                return self._pages.error(
+                    "This consent page has expired. Start connecting again from your app."
+                )
+            return self._pages.error("This consent form is not valid. Start connecting again from your app.")
         if not csrf_matches(request.cookies.get(CSRF_COOKIE), fields.get("csrf"), claims.jti):
-            return error_page(
+            return self._pages.error(
                 "This consent form was not submitted from the page this server showed. "
                 "Start again from your app.",
                 status_code=403,
@@ -186,7 +189,7 @@ class AuthorizationServer:
             client = await self._clients.find(claims.cid)
             csrf = new_csrf_token()
             retry = claims.model_copy(update={"jti": csrf, "exp": int(time.time() + self._lifetimes.consent)})
-            page = consent_page(
+            page = self._pages.consent(
                 action=self._endpoints.authorization,
                 client=client,
                 redirect_uri=redirect_uri,

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from oauth.consent import consent_page, error_page
+from oauth.consent import ConsentPages
 from oauth.registration import RegisteredClient
 from tests.conftest import serve
 from tests.landing.conftest import Gateway, OpenPage, WatchedPage
@@ -176,7 +176,8 @@ async def test_an_error_page_uses_the_shared_stylesheet(gateway: Gateway, open_p
 def test_under_a_public_url_path_the_consent_and_error_pages_find_the_stylesheet() -> None:
     """Both pages answer `{path}/authorize`; their stylesheet resolves to `{path}/static/site.css`."""
     page_url = "https://gw.example.test/openphone/authorize?client_id=x"
-    consent = consent_page(
+    pages = ConsentPages("/openphone")
+    consent = pages.consent(
         action="https://gw.example.test/openphone/authorize",
         client=RegisteredClient(client_id="x", redirect_uris=("https://app.example.test/cb",)),
         redirect_uri="https://app.example.test/cb",
@@ -184,7 +185,7 @@ def test_under_a_public_url_path_the_consent_and_error_pages_find_the_stylesheet
         csrf="c",
         scopes=("messages:read",),
     )
-    error = error_page("Nothing was shared.")
+    error = pages.error("Nothing was shared.")
     resolved = [
         urljoin(page_url, href)
         for page in (consent, error)
