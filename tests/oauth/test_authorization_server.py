@@ -20,6 +20,7 @@ from gateway.app import create_app
 from gateway.keys import ServerKeys
 from oauth.consent import CSRF_COOKIE
 from oauth.sealing import Sealer, TokenType
+from tests.clients import text_of
 from tests.conftest import LiveServer, free_port, make_settings, serve
 from tests.oauth.flow import (
     REDIRECT_URI,
@@ -482,7 +483,7 @@ async def test_legacy_sse_reports_a_missing_scope_as_a_tool_error(
     async with Client(sse_client(f"{oauth_server.url}/sse", headers=headers), mode="legacy") as client:
         result = await client.call_tool("send-message", {})
     assert result.is_error is True
-    assert result.content[0].text == (  # type: ignore[union-attr]
+    assert text_of(result) == (
         "This connection was not granted the messages:write scope this tool needs; reconnect and allow it."
     )
 
