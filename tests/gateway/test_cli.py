@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import signal
 import subprocess
@@ -113,3 +114,17 @@ def test_sigterm_shuts_down_gracefully(serving: tuple[subprocess.Popen[str], str
     assert process.returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete." in output
     assert "Traceback" not in output
+
+
+def test_sandbox_start_up_logs_the_demo_key_readably_as_json(
+    serving: tuple[subprocess.Popen[str], str],
+) -> None:
+    """The demo key is public; the log redactor must not blank the one line that tells it."""
+    process, _ = serving
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    sandbox = [line for line in lines if line["msg"].startswith("sandbox:")]
+    assert [(line["logger"], line["msg"]) for line in sandbox] == [
+        ("gateway.cli", "sandbox: OpenPhone is simulated; its public demo API key is sandbox-demo-key")
+    ]
