@@ -53,7 +53,10 @@ def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
 
 
 def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
-    """No caching, no framing, no referrer, and a CSP that allows only this server's style and script."""
+    """No caching, no referrer, and a CSP that allows only this server's style and script.
+
+    nosniff and `X-Frame-Options` come with every response from `gateway.security_headers`.
+    """
     form_action = "'self'"
     if redirect_uri is not None:
         parts = urlsplit(redirect_uri)
@@ -67,9 +70,7 @@ def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
         "cache-control": "no-store",
         "pragma": "no-cache",
         "content-security-policy": policy,
-        "x-frame-options": "DENY",
         "referrer-policy": "no-referrer",
-        "x-content-type-options": "nosniff",
     }
 
 

@@ -212,15 +212,10 @@ def _parse(payload: Any) -> RegistrationRequest:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         if where.startswith("redirect_uris"):
-            raise InvalidRedirectURI(f"redirect_uris: {_ascii(first['msg'])}") from None
-        raise InvalidClientMetadata(f"{where}: {_ascii(first['msg'])}") from None
+            raise InvalidRedirectURI(f"redirect_uris: {first['msg']}") from None
+        raise InvalidClientMetadata(f"{where}: {first['msg']}") from None
 
 
 def _secret(key: bytes, client_id: str) -> str:
     digest = hmac.new(key, client_id.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _ascii(text: str) -> str:
-    """An error description RFC 6749 §5.2 allows: printable ASCII without quotes or backslashes."""
-    return "".join(char for char in text if 0x20 <= ord(char) <= 0x7E and char not in '"\\')
