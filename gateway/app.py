@@ -175,14 +175,15 @@ def create_app(
     prefix = settings.public_path
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
-    routes: list[BaseRoute] = [
+    # The MCP endpoints first: Starlette tries routes in order, and they take nearly all the traffic.
+    routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else list(mcp_routes)
+    routes += [
         Route(HEALTH_PATH, healthz, methods=["GET"]),
         Route(READY_PATH, Readiness(store, openphone.client, drain).respond, methods=["GET"]),
         Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
         *oauth.routes(),
         *landing_routes(settings, registry),
     ]
-    routes += [Mount(prefix, routes=mcp_routes)] if prefix else mcp_routes
     known_paths = {route.path for route in routes if isinstance(route, Route)} | set(guarded_paths)
 
     @asynccontextmanager

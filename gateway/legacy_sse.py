@@ -27,7 +27,7 @@ from gateway.envelope import message_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
 from gateway.http import client_audience, read_body, require_json
 from gateway.keys import ServerKeys
-from gateway.protocol import Emit, Exchange, ProtocolCore
+from gateway.protocol import Exchange, ProtocolCore
 from gateway.request_log import annotate_current
 from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter, cancel_on_disconnect
@@ -131,19 +131,19 @@ class LegacySSE:
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
             exchange = Exchange(
-                session.principal, session.revision, session.session_id, _emitter(writer), session.audience
+                session.principal, session.revision, session.session_id, writer.message, session.audience
             )
             try:
                 answers = await self._core.handle_batch(payload, exchange)
             except InvalidRequest as exc:
-                await writer.event(jsonrpc.encode(jsonrpc.failure(None, exc)))
+                await writer.message(jsonrpc.failure(None, exc))
                 return
             if answers:
-                await writer.event(jsonrpc.encode(answers))
+                await writer.message(answers)
             return
         answer = await self._answer(payload, session, writer)
         if answer is not None:
-            await writer.event(jsonrpc.encode(answer))
+            await writer.message(answer)
 
     async def _answer(self, item: Any, session: _Session, writer: EventWriter) -> dict[str, Any] | None:
         message: jsonrpc.Message | None = None
@@ -153,9 +153,7 @@ class LegacySSE:
         except JSONRPCError as exc:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
             return jsonrpc.failure(request_id, exc)
-        exchange = Exchange(
-            session.principal, revision, session.session_id, _emitter(writer), session.audience
-        )
+        exchange = Exchange(session.principal, revision, session.session_id, writer.message, session.audience)
         if isinstance(message, jsonrpc.Notification):
             self._core.handle_notification(message, exchange)
         if not isinstance(message, jsonrpc.Request):
@@ -164,15 +162,6 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
-
-
-def _emitter(writer: EventWriter) -> Emit:
-    """Sends a request's notifications on the session's stream."""
-
-    async def emit(notification: dict[str, Any]) -> None:
-        await writer.event(jsonrpc.encode(notification))
-
-    return emit
 
 
 async def _end_on_drain(drain: Drain, scope: anyio.CancelScope) -> None:

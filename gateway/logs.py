@@ -81,6 +81,10 @@ _LONG_NUMBER = re.compile(r"(\+)?(\d+)")
 _DIGIT = re.compile(r"\d")
 _E164_MIN_DIGITS: Final = 7
 _RUN_MIN_DIGITS: Final = 10
+# Every pattern below needs one of these to match: a `:` or `=` (secret headers and parameters),
+# "bearer" and a blank, 7 digits in a row (phone numbers), or a 40-character run of token
+# characters (JWS/JWE). Text without any of them is returned as it is, which most log text is.
+_MAY_LEAK = re.compile(r"[:=]|(?i:bearer)[ \t]|\d{7}|[A-Za-z0-9_.-]{40}")
 # A pass can expose a new match (a digit run cut out of a dotted run can leave a token-shaped
 # rest), so passes repeat until nothing changes; that takes two or three in practice.
 _MAX_PASSES: Final = 8
@@ -113,6 +117,15 @@ class Redactor:
         self._param = re.compile(rf"(?i)(?<![\w-])((?:{params})=)[^&\s#\"']+")
 
     def redact(self, text: str) -> str:
+        return self.scrub(text) if self.may_leak(text) else text
+
+    @staticmethod
+    def may_leak(text: str) -> bool:
+        """Whether any pattern could match `text`; most log text (methods, paths, names) cannot."""
+        return _MAY_LEAK.search(text) is not None
+
+    def scrub(self, text: str) -> str:
+        """`redact` without the shortcut: every pass, whatever the text holds."""
         for _ in range(_MAX_PASSES):
             redacted = self._pass(text)
             if redacted == text:

@@ -7,11 +7,12 @@ the ASGI `send` (WHATWG HTML "Server-sent events" §9.2.6 framing).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import anyio
 from starlette.types import Receive, Send
 
+from gateway import jsonrpc
 from gateway.http import SSE_MEDIA_TYPE
 
 KEEPALIVE_SECONDS: Final = 15.0
@@ -38,9 +39,18 @@ class EventWriter:
         self._headers = STREAM_HEADERS + (extra_headers or [])
         self._started = False
 
+    @property
+    def started(self) -> bool:
+        """Whether the response has begun (its status and headers are sent)."""
+        return self._started
+
     async def event(self, data: bytes, event: str = "message") -> None:
         """Send one event, starting the response first if needed."""
         await self._write(frame(data, event))
+
+    async def message(self, payload: Any) -> None:
+        """Send one JSON-RPC message (or batch of answers) as an event."""
+        await self.event(jsonrpc.encode(payload))
 
     async def keep_alive(self, interval: float = KEEPALIVE_SECONDS) -> None:
         """Send an SSE comment every `interval` seconds, forever, so proxies keep the stream open."""

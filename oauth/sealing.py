@@ -35,6 +35,8 @@ MAX_TOKEN_CHARS: Final = 4096
 IAT_SKEW_SECONDS: Final = 60
 KID_HEX_CHARS: Final = 8
 JTI_BYTES: Final = 16
+# Tokens opened lately, so a client's every request does not decrypt and parse its token again.
+OPENED_CACHE_SIZE: Final = 4096
 
 _ALG: Final = "dir"
 _ENC: Final = "A256GCM"
@@ -105,6 +107,8 @@ class Sealer:
             self._current[typ] = (_key_id(ring[0]), OctKey.import_key(ring[0]))
             self._rings[typ] = {_key_id(raw): OctKey.import_key(raw) for raw in ring}
         self._kid_types = {kid: typ for typ, ring in self._rings.items() for kid in ring}
+        # token -> its claims, for tokens that decrypted and parsed; oldest first, bounded.
+        self._opened: dict[str, Claims] = {}
 
     def new_claims(
         self,
@@ -159,7 +163,20 @@ class Sealer:
         structure ("malformed"), decryption ("undecryptable", or "wrong-type" when the key belongs to
         another type's ring), claims ("malformed"), "wrong-type", "wrong-issuer", "wrong-audience",
         "expired", "not-yet-valid".
+
+        A token opened before is not decrypted again: its claims are remembered (the token's exact
+        text is the key, so nothing unverified is ever looked up), and the claim checks run every time.
         """
+        claims = self._opened.get(token)
+        if claims is None:
+            claims = self._decrypt(token, typ)
+            if len(self._opened) >= OPENED_CACHE_SIZE:
+                del self._opened[next(iter(self._opened))]
+            self._opened[token] = claims
+        self._check(claims, typ, audience)
+        return claims
+
+    def _decrypt(self, token: str, typ: TokenType) -> Claims:
         if len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken("malformed")
         key = self._key_for(_parse_kid(token), typ)
@@ -168,12 +185,10 @@ class Sealer:
         except (JoseError, ValueError) as exc:
             raise InvalidToken("undecryptable") from exc
         try:
-            claims = Claims.model_validate_json(plaintext or b"")
+            return Claims.model_validate_json(plaintext or b"")
         except ValidationError:
             # `from None`: a validation error quotes the claim values, the API key among them.
             raise InvalidToken("malformed") from None
-        self._check(claims, typ, audience)
-        return claims
 
     def _key_for(self, kid: str, typ: TokenType) -> OctKey:
         key = self._rings[typ].get(kid)

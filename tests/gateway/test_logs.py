@@ -16,6 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gateway.logs import (
+    DEFAULT_REDACTOR,
     LOG_FIELDS,
     JSONFormatter,
     Redactor,
@@ -249,6 +250,37 @@ def test_redact_is_idempotent_and_leaves_no_long_digit_run(text: str) -> None:
     redacted = redact(text)
     assert redact(redacted) == redacted
     assert TEN_DIGITS.search(redacted) is None
+
+
+NEAR_MISSES = st.lists(
+    st.sampled_from(
+        [
+            *("bearer", "Bearer", " ", "\t", ".", "-", "_", "/", "+", "…", "'", '"', ","),
+            *("123456", "x" * 20, "\u0661\u0662\u0663", "POST", "/mcp", "\n"),
+        ]
+    )
+    | st.text(max_size=3),
+    max_size=30,
+).map("".join)
+
+
+@given(NEAR_MISSES | TEXTS)
+@example("a" * 39 + ".")
+@example("\u0661\u0662\u0663\u0664\u0665\u0666")
+def test_text_the_shortcut_passes_has_nothing_to_redact(text: str) -> None:
+    """`redact` returns text as it is when no pattern could match; the full passes must agree."""
+    if not DEFAULT_REDACTOR.may_leak(text):
+        assert DEFAULT_REDACTOR.scrub(text) == text
+
+
+@pytest.mark.parametrize("text", ["POST /mcp 200", "127.0.0.1", "list-phone-numbers", "GET /sse"])
+def test_everyday_log_text_takes_the_shortcut(text: str) -> None:
+    assert not DEFAULT_REDACTOR.may_leak(text)
+
+
+@pytest.mark.parametrize("text", ["Bearer\tabc", "x=1", "+1415555", "a" * 40, "\u0661" * 7])
+def test_text_with_a_possible_secret_is_scrubbed(text: str) -> None:
+    assert DEFAULT_REDACTOR.may_leak(text)
 
 
 @pytest.mark.parametrize(

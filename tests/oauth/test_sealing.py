@@ -250,6 +250,46 @@ class TestClaimChecks:
         assert issubclass(InvalidToken, OAuthError)
 
 
+class TestOpenedTokens:
+    """A token opened once is remembered, so it is not decrypted again; every claim check still runs."""
+
+    def test_a_remembered_token_is_refused_once_it_expires(self) -> None:
+        clock = FakeClock()
+        sealer = make_sealer(clock=clock)
+        token = sealer.seal(make_claims(sealer, TokenType.ACCESS))
+        assert sealer.open(token, TokenType.ACCESS).exp == int(NOW) + LIFETIME
+        clock.now = NOW + LIFETIME
+        with pytest.raises(InvalidToken, match="expired"):
+            sealer.open(token, TokenType.ACCESS)
+
+    def test_a_remembered_token_is_still_checked_for_type_and_audience(self) -> None:
+        sealer = make_sealer()
+        token = sealer.seal(make_claims(sealer, TokenType.CODE))
+        sealer.open(token, TokenType.CODE, AUDIENCE)
+        with pytest.raises(InvalidToken, match="wrong-type"):
+            sealer.open(token, TokenType.ACCESS)
+        with pytest.raises(InvalidToken, match="wrong-audience"):
+            sealer.open(token, TokenType.CODE, "https://elsewhere.test/mcp")
+
+    def test_a_token_that_failed_to_open_is_not_remembered(self) -> None:
+        sealer = make_sealer()
+        forged = VALID_TOKEN[:-2] + ("AA" if not VALID_TOKEN.endswith("AA") else "BA")
+        for _ in range(2):
+            with pytest.raises(InvalidToken):
+                sealer.open(forged, TokenType.ACCESS)
+
+    def test_remembering_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("oauth.sealing.OPENED_CACHE_SIZE", 3)
+        sealer = make_sealer()
+        tokens = [sealer.seal(make_claims(sealer, TokenType.ACCESS)) for _ in range(5)]
+        for token in tokens:
+            sealer.open(token, TokenType.ACCESS)
+        assert len(sealer._opened) == 3
+        assert list(sealer._opened) == tokens[2:]
+        # An evicted token still opens: it is decrypted again.
+        assert sealer.open(tokens[0], TokenType.ACCESS).jti
+
+
 class TestKeyRotation:
     def test_token_sealed_under_an_old_key_still_opens(self) -> None:
         token = seal(TokenType.ACCESS, KEY_A)
