@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gateway.cli import GC_THRESHOLDS, tune_garbage_collector
 from tests.conftest import TEST_API_KEY, free_port
 
 COMMAND = [sys.executable, "-m", "gateway"]
@@ -128,3 +130,15 @@ def test_sandbox_start_up_logs_the_demo_key_readably_as_json(
     assert [(line["logger"], line["msg"]) for line in sandbox] == [
         ("gateway.cli", "sandbox: OpenPhone is simulated; its public demo API key is sandbox-demo-key")
     ]
+
+
+def test_serving_freezes_the_start_up_heap_and_raises_the_young_threshold() -> None:
+    before = gc.get_threshold()
+    try:
+        tune_garbage_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] > before[0]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
