@@ -39,6 +39,18 @@ def _too_large(limit: int) -> HTTPError:
     return HTTPError(413, f"The request body is larger than {limit // 1024} KiB.")
 
 
+def header_dict(request: Request) -> dict[str, str]:
+    """The request's headers as a plain dict, for the dozen lookups an MCP request makes.
+
+    Starlette's `Headers` scans and decodes the whole list on every lookup. A repeated header keeps
+    its first value, as `Headers.get` gives it; ASGI servers send the names lowercased.
+    """
+    headers: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
 def require_json(headers: Mapping[str, str]) -> None:
     """Refuse with 415 unless the body is declared as application/json."""
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()

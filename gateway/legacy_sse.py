@@ -8,6 +8,7 @@ session bus to whichever process holds the stream.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -25,12 +26,12 @@ from gateway.auth import Authenticator, Principal
 from gateway.drain import Drain
 from gateway.envelope import message_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
-from gateway.http import client_audience, read_body, require_json
+from gateway.http import client_audience, header_dict, read_body, require_json
 from gateway.keys import ServerKeys
 from gateway.protocol import Exchange, ProtocolCore
 from gateway.request_log import annotate_current
 from gateway.session_bus import SessionBus
-from gateway.streaming import EventWriter, cancel_on_disconnect
+from gateway.streaming import EventWriter
 from gateway.versions import HANDSHAKE_REVISIONS
 from tools.registry import Audience
 
@@ -76,23 +77,29 @@ class LegacySSE:
         self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
     ) -> None:
         """Serve one SSE stream until the client goes away or the process drains."""
-        principal = await self._auth.authenticate(request.headers, resource_path)
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, resource_path)
         annotate_current(principal=principal.fingerprint)
         if self._drain.draining:
             raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
         session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
-        session = _Session(session_id, principal, client_audience(request.headers))
+        session = _Session(session_id, principal, client_audience(headers))
         endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
         writer = EventWriter(send)
         self._streams.inc()
         try:
             async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
                 await writer.event(endpoint.encode(), event="endpoint")
-                group.start_soon(writer.keep_alive, self._keepalive_seconds)
-                group.start_soon(cancel_on_disconnect, request.receive, group.cancel_scope)
-                group.start_soon(_end_on_drain, self._drain, group.cancel_scope)
-                async for payload in inbox:
-                    group.start_soon(self._handle, payload, session, writer)
+                # A bare asyncio task, not the group's: thousands of idle streams each hold one.
+                watcher = asyncio.get_running_loop().create_task(
+                    writer.keep_alive(request.receive, group.cancel_scope, self._keepalive_seconds)
+                )
+                try:
+                    with self._drain.cancels(group.cancel_scope):
+                        async for payload in inbox:
+                            group.start_soon(self._handle, payload, session, writer)
+                finally:
+                    watcher.cancel()
             if self._drain.draining:
                 # End the response properly, so the client sees a finished stream and reconnects.
                 await writer.close()
@@ -101,9 +108,10 @@ class LegacySSE:
 
     async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
         """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""
-        principal = await self._auth.authenticate(request.headers, resource_path)
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, resource_path)
         annotate_current(principal=principal.fingerprint)
-        require_json(request.headers)
+        require_json(headers)
         session_id = next(
             (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""
         )
@@ -162,9 +170,3 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
-
-
-async def _end_on_drain(drain: Drain, scope: anyio.CancelScope) -> None:
-    """End the stream cleanly once the process starts draining, so the client reconnects elsewhere."""
-    await drain.wait()
-    scope.cancel()

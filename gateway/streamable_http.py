@@ -21,7 +21,7 @@ from gateway import jsonrpc
 from gateway.auth import Authenticator
 from gateway.envelope import field_value, message_revision, unsupported_revision
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
-from gateway.http import Accepts, client_audience, negotiate, read_body, require_json
+from gateway.http import Accepts, client_audience, header_dict, negotiate, read_body, require_json
 from gateway.legacy_sse import LegacySSE
 from gateway.protocol import Exchange, ProtocolCore
 from gateway.request_log import annotate_current
@@ -47,7 +47,7 @@ class StreamableHTTP:
         request = HTTPRequest(scope, receive)
         if request.method == "POST":
             await self._post(request, send)
-        elif request.method == "GET" and _wants_legacy_stream(request.headers):
+        elif request.method == "GET" and _wants_legacy_stream(header_dict(request)):
             await self._legacy.open_stream(request, send, RESOURCE_PATH, MESSAGES_PATH)
         else:
             raise HTTPError(
@@ -58,23 +58,24 @@ class StreamableHTTP:
             )
 
     async def _post(self, request: HTTPRequest, send: Send) -> None:
-        principal = await self._auth.authenticate(request.headers, RESOURCE_PATH)
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, RESOURCE_PATH)
         annotate_current(principal=principal.fingerprint)
-        require_json(request.headers)
-        accepts = negotiate(request.headers.get("accept"))
+        require_json(headers)
+        accepts = negotiate(headers.get("accept"))
         body = await read_body(request)
-        audience = client_audience(request.headers)
+        audience = client_audience(headers)
         payload: Any = None
         message: jsonrpc.Message | None = None
         try:
             payload = jsonrpc.decode_json(body)
-            fallback = _handshake_revision(field_value(request.headers, "mcp-protocol-version"))
+            fallback = _handshake_revision(field_value(headers, "mcp-protocol-version"))
             if isinstance(payload, list):
                 exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience)
                 await self._batch(payload, exchange, send)
                 return
             message = jsonrpc.parse_message(payload)
-            revision = message_revision(message, request.headers, fallback)
+            revision = message_revision(message, headers, fallback)
         except JSONRPCError as exc:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))

@@ -7,6 +7,7 @@ the ASGI `send` (WHATWG HTML "Server-sent events" §9.2.6 framing).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 import anyio
@@ -35,7 +36,8 @@ class EventWriter:
 
     def __init__(self, send: Send, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self._send = send
-        self._lock = anyio.Lock()
+        # asyncio's lock allocates its waiter queue only when contended; an idle stream keeps none.
+        self._lock = asyncio.Lock()
         self._headers = STREAM_HEADERS + (extra_headers or [])
         self._started = False
 
@@ -52,10 +54,14 @@ class EventWriter:
         """Send one JSON-RPC message (or batch of answers) as an event."""
         await self.event(jsonrpc.encode(payload))
 
-    async def keep_alive(self, interval: float = KEEPALIVE_SECONDS) -> None:
-        """Send an SSE comment every `interval` seconds, forever, so proxies keep the stream open."""
+    async def keep_alive(self, receive: Receive, scope: anyio.CancelScope, interval: float) -> None:
+        """Send an SSE comment every `interval` seconds, so proxies keep the stream open, until the
+        client goes away; then cancel `scope`. One task does both: an idle stream costs no other."""
         while True:
-            await anyio.sleep(interval)
+            with anyio.move_on_after(interval):
+                await wait_for_disconnect(receive)
+                scope.cancel()
+                return
             await self._write(_KEEPALIVE_COMMENT)
 
     async def close(self) -> None:
