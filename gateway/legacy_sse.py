@@ -77,13 +77,7 @@ class LegacySSE:
         self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
     ) -> None:
         """Serve one SSE stream until the client goes away or the process drains."""
-        headers = header_dict(request)
-        principal = await self._auth.authenticate(headers, resource_path)
-        annotate_current(principal=principal.fingerprint)
-        if self._drain.draining:
-            raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
-        session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
-        session = _Session(session_id, principal, client_audience(headers))
+        session = await self._new_session(request, resource_path)
         endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
         writer = EventWriter(send)
         self._streams.inc()
@@ -105,6 +99,16 @@ class LegacySSE:
                 await writer.close()
         finally:
             self._streams.dec()
+
+    async def _new_session(self, request: HTTPRequest, resource_path: str) -> _Session:
+        """Authenticate the stream's request and name its session (the headers are not kept)."""
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, resource_path)
+        annotate_current(principal=principal.fingerprint)
+        if self._drain.draining:
+            raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
+        session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
+        return _Session(session_id, principal, client_audience(headers))
 
     async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
         """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""

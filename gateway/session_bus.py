@@ -7,12 +7,11 @@ transports changing.
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final, Protocol
-
-import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 # A client that posts faster than its own stream drains is held back once this many messages wait.
 INBOX_CAPACITY: Final = 256
@@ -29,23 +28,100 @@ class SessionBus(Protocol):
         """Hand `message` to the session's stream; False when no live session has that id."""
 
 
+class Inbox:
+    """One session's bounded queue: many senders, one reader (the stream), iterated until closed.
+
+    Built for thousands of idle sessions: the buffer and the waiters exist only while something is
+    queued or waiting. A message is taken off the queue only by the reader that returns it, so a
+    reader cancelled while a message arrives loses nothing: the message waits for the next read.
+    """
+
+    __slots__ = ("_capacity", "_closed", "_items", "_reader", "_senders")
+
+    def __init__(self, capacity: int = INBOX_CAPACITY) -> None:
+        self._capacity = capacity
+        self._items: deque[Any] | None = None
+        self._reader: asyncio.Future[None] | None = None
+        self._senders: deque[asyncio.Future[None]] | None = None
+        self._closed = False
+
+    async def put(self, message: Any) -> None:
+        """Queue `message`, waiting while the inbox is full; raises `ClosedInbox` once closed."""
+        while self._items is not None and len(self._items) >= self._capacity:
+            if self._closed:
+                raise ClosedInbox
+            space = asyncio.get_running_loop().create_future()
+            if self._senders is None:
+                self._senders = deque()
+            self._senders.append(space)
+            try:
+                await space
+            finally:
+                if space in self._senders:
+                    self._senders.remove(space)
+        if self._closed:
+            raise ClosedInbox
+        if self._items is None:
+            self._items = deque()
+        self._items.append(message)
+        _wake(self._reader)
+
+    def close(self) -> None:
+        """No more messages: the reader ends once the queue is empty, waiting senders fail."""
+        self._closed = True
+        _wake(self._reader)
+        for sender in self._senders or ():
+            _wake(sender)
+
+    def __aiter__(self) -> Inbox:
+        return self
+
+    async def __anext__(self) -> Any:
+        while not self._items:
+            if self._closed:
+                raise StopAsyncIteration
+            self._reader = asyncio.get_running_loop().create_future()
+            try:
+                await self._reader
+            finally:
+                self._reader = None
+        message = self._items.popleft()
+        if not self._items:
+            self._items = None
+        for sender in self._senders or ():
+            _wake(sender)  # each checks again for room; a full inbox is rare, so few wait
+        return message
+
+
+class ClosedInbox(Exception):
+    """The session's stream has ended."""
+
+
+def _wake(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 class MemorySessionBus:
     """The single-process bus: a bounded in-memory inbox per live session."""
 
-    def __init__(self) -> None:
-        self._inboxes: dict[str, MemoryObjectSendStream[Any]] = {}
+    def __init__(
+        self, capacity: int = INBOX_CAPACITY, delivery_timeout: float = DELIVERY_TIMEOUT_SECONDS
+    ) -> None:
+        self._inboxes: dict[str, Inbox] = {}
+        self._capacity = capacity
+        self._delivery_timeout = delivery_timeout
 
     @asynccontextmanager
-    async def subscribe(self, session_id: str) -> AsyncIterator[MemoryObjectReceiveStream[Any]]:
+    async def subscribe(self, session_id: str) -> AsyncIterator[Inbox]:
         """Register `session_id` and yield its inbox until the stream ends."""
-        sender, receiver = anyio.create_memory_object_stream[Any](INBOX_CAPACITY)
-        self._inboxes[session_id] = sender
+        inbox = Inbox(self._capacity)
+        self._inboxes[session_id] = inbox
         try:
-            async with receiver:
-                yield receiver
+            yield inbox
         finally:
             del self._inboxes[session_id]
-            sender.close()
+            inbox.close()
 
     async def deliver(self, session_id: str, message: Any) -> bool:
         """Queue `message` for the session; waits (bounded) while its inbox is full."""
@@ -53,9 +129,9 @@ class MemorySessionBus:
         if inbox is None:
             return False
         try:
-            with anyio.fail_after(DELIVERY_TIMEOUT_SECONDS):
-                await inbox.send(message)
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, TimeoutError):
+            async with asyncio.timeout(self._delivery_timeout):
+                await inbox.put(message)
+        except (ClosedInbox, TimeoutError):
             return False
         return True
 

@@ -34,11 +34,10 @@ def frame(data: bytes, event: str = "message") -> bytes:
 class EventWriter:
     """Writes an event stream to one ASGI response; safe to use from several tasks at once."""
 
-    def __init__(self, send: Send, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    def __init__(self, send: Send) -> None:
         self._send = send
         # asyncio's lock allocates its waiter queue only when contended; an idle stream keeps none.
         self._lock = asyncio.Lock()
-        self._headers = STREAM_HEADERS + (extra_headers or [])
         self._started = False
 
     @property
@@ -58,11 +57,15 @@ class EventWriter:
         """Send an SSE comment every `interval` seconds, so proxies keep the stream open, until the
         client goes away; then cancel `scope`. One task does both: an idle stream costs no other."""
         while True:
-            with anyio.move_on_after(interval):
-                await wait_for_disconnect(receive)
-                scope.cancel()
-                return
-            await self._write(_KEEPALIVE_COMMENT)
+            # asyncio's own timeout: anyio would keep per-task state for this task as long as it lives.
+            try:
+                async with asyncio.timeout(interval):
+                    await wait_for_disconnect(receive)
+            except TimeoutError:
+                await self._write(_KEEPALIVE_COMMENT)
+                continue
+            scope.cancel()
+            return
 
     async def close(self) -> None:
         """End the response (starting it if nothing was written)."""
@@ -78,7 +81,9 @@ class EventWriter:
     async def _start(self) -> None:
         if not self._started:
             self._started = True
-            await self._send({"type": "http.response.start", "status": 200, "headers": self._headers})
+            # A fresh list: middleware may add to it in place (CORS).
+            headers = list(STREAM_HEADERS)
+            await self._send({"type": "http.response.start", "status": 200, "headers": headers})
 
 
 async def wait_for_disconnect(receive: Receive) -> None:
