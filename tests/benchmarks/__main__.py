@@ -1,0 +1,132 @@
+"""`python -m tests.benchmarks`: every benchmark side by side on this machine, as a table and JSON.
+
+Scenarios (`--only` picks some): `throughput` (tools/call over Streamable HTTP: the gateway, the SDK's
+stateless JSON server, a bare Starlette ceiling, the in-process sandbox), `sse` (legacy SSE round trip
+against the SDK's SSE app), `capacity` (idle SSE streams in one process), `micro` (sealing; process
+start to first 200), `clients` (the upstream HTTP client candidates). The server under test runs on
+one CPU; wrk, the fake OpenPhone and this process share the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import signal
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from tests.benchmarks import clients, micro, report, sse, throughput
+from tests.benchmarks.processes import REPO, Cores
+
+SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per comparison (3)")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run (10)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="discarded seconds before each run (3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--sessions", type=int, default=32, help="concurrent legacy SSE sessions (32)")
+    parser.add_argument("--levels", default="2000,5000,10000", help="idle SSE streams per level")
+    parser.add_argument(
+        "--idle", type=float, default=30.0, help="idle seconds per level, at least 2 keep-alives"
+    )
+    parser.add_argument("--json", type=Path, default=REPO / "results" / "benchmarks.json", help="JSON output")
+    return parser
+
+
+def _loads(results: dict[str, list[Any]]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [asdict(result) | {"rps": result.rps} for result in rounds] for name, rounds in results.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        print(
+            f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}",
+            file=sys.stderr,
+        )
+        return 2
+    # Thousands of streams need thousands of descriptors, here and in the servers started from here.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    # SIGTERM unwinds like Ctrl-C, so every server started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    machine = report.machine()
+    cores = Cores.split()
+    cores.pin_self_to_load()
+    load = {"rounds": args.rounds, "warmup": args.warmup, "duration": args.duration}
+    data: dict[str, Any] = {
+        "machine": machine,
+        "settings": {
+            **load,
+            "connections": args.connections,
+            "sessions": args.sessions,
+            "cores": asdict(cores),
+        },
+    }
+    lines: list[str] = []
+    if "throughput" in chosen:
+        print("tools/call over Streamable HTTP", flush=True)
+        results = throughput.measure(cores, connections=args.connections, **load)
+        rows = report.ratio_rows(results)
+        data["throughput"], data["throughput_ratios"] = _loads(results), rows
+        lines += report.load_table(f"tools/call list-phone-numbers, wrk -c{args.connections}", results)
+        lines += ["", *report.ratio_table(rows), ""]
+    if "sse" in chosen:
+        print("legacy SSE round trip", flush=True)
+        results = sse.measure_round_trips(cores, sessions=args.sessions, **load)
+        data["sse_round_trip"] = _loads(results)
+        lines += [
+            *report.load_table(f"legacy SSE tools/call round trip, {args.sessions} sessions", results),
+            "",
+        ]
+    if "capacity" in chosen:
+        print("idle SSE capacity", flush=True)
+        levels = tuple(int(level) for level in args.levels.split(","))
+        capacity = sse.measure_capacity(cores, levels=levels, idle_seconds=args.idle)
+        data["sse_capacity"] = [level.as_dict() for level in capacity]
+        lines += [*report.capacity_table(capacity), ""]
+    if "micro" in chosen:
+        print("micro", flush=True)
+        data["micro"] = {"sealing": micro.sealing(), "start_to_first_200": micro.start_to_first_200(cores)}
+        sealing, start = data["micro"]["sealing"], data["micro"]["start_to_first_200"]
+        lines += [
+            "Micro",
+            f"- seal an access token: {sealing['seal_us']:.1f} µs; open it: "
+            f"{sealing['open_first_us']:.1f} µs the first time, {sealing['open_again_us']:.2f} µs after",
+            f"- process start to first 200 on /healthz: {start['median_s'] * 1000:.0f} ms median "
+            f"({start['min_s'] * 1000:.0f}-{start['max_s'] * 1000:.0f} ms over {start['runs']} runs)",
+            "",
+        ]
+    if "clients" in chosen:
+        print("upstream HTTP clients", flush=True)
+        results = clients.measure_clients(cores, connections=args.connections, **load)
+        data["clients"] = _loads(results)
+        lines += [*report.load_table("bare endpoint by upstream client", results), ""]
+    print()
+    print(
+        f"{machine['date']} · {machine['cpu']} · {machine['usable_cpus']} CPUs · Linux {machine['kernel']} · "
+        f"Python {machine['python']} · {machine['wrk']}"
+    )
+    print()
+    print("\n".join([*lines, *report.targets(data)]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+    print(f"\nJSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The benchmark report: the machine, each scenario's figures and ratios, and the targets."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any, Final
+
+from tests.benchmarks.measure import LoadResult
+from tests.benchmarks.sse import CapacityLevel
+from tests.benchmarks.targets import ENVELOPE_REVISION, HANDSHAKE_REVISION
+from tests.benchmarks.wrk import wrk_path
+
+PACKAGES: Final = ("uvicorn", "uvloop", "httptools", "starlette", "pydantic", "aiohttp", "mcp", "joserfc")
+SDK_RATIO_TARGET: Final = 4.0
+CEILING_SHARE_TARGET: Final = 0.75
+SDK_P99_SHARE_TARGET: Final = 1 / 3
+KIB_PER_STREAM_TARGET: Final = 25.0
+START_SECONDS_TARGET: Final = 1.0
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model
+            )
+    except OSError:
+        pass
+    wrk = subprocess.run([wrk_path(), "--version"], capture_output=True, text=True, check=False)
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "kernel": platform.release(),
+        "python": sys.version.split()[0],
+        "wrk": (wrk.stdout or wrk.stderr).split("[")[0].strip(),
+        "packages": {name: version(name) for name in PACKAGES},
+    }
+
+
+def summary(results: Sequence[LoadResult]) -> dict[str, float]:
+    """Medians over the rounds, and the spread of requests/s."""
+    rates = [result.rps for result in results]
+    return {
+        "rps": statistics.median(rates),
+        "rps_min": min(rates),
+        "rps_max": max(rates),
+        "p50_ms": statistics.median(result.p50_ms for result in results),
+        "p99_ms": statistics.median(result.p99_ms for result in results),
+        "errors": sum(result.errors for result in results),
+    }
+
+
+def load_table(title: str, results: Mapping[str, Sequence[LoadResult]]) -> list[str]:
+    lines = [
+        title,
+        "| target | requests/s (median; min-max) | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, rounds in results.items():
+        figures = summary(rounds)
+        lines.append(
+            f"| {name} | {figures['rps']:,.0f} ({figures['rps_min']:,.0f}-{figures['rps_max']:,.0f}) "
+            f"| {figures['p50_ms']:.2f} | {figures['p99_ms']:.2f} | {figures['errors']:.0f} |"
+        )
+    return lines
+
+
+def ratio_rows(results: Mapping[str, Sequence[LoadResult]]) -> list[dict[str, Any]]:
+    """Per revision and round: the gateway over the SDK and over the bare ceiling."""
+    rows = []
+    bare = results["bare Starlette ceiling"]
+    for revision in (HANDSHAKE_REVISION, ENVELOPE_REVISION):
+        ours, sdk = results[f"gateway {revision}"], results[f"SDK {revision}"]
+        for number, (mine, theirs, ceiling) in enumerate(zip(ours, sdk, bare, strict=True), start=1):
+            rows.append(
+                {
+                    "revision": revision,
+                    "round": number,
+                    "vs_sdk_rps": mine.rps / theirs.rps,
+                    "share_of_ceiling": mine.rps / ceiling.rps,
+                    "p99_share_of_sdk": mine.p99_ms / theirs.p99_ms,
+                }
+            )
+    return rows
+
+
+def ratio_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = [
+        "Ratios per round (gateway / peer)",
+        "| revision | round | requests/s vs SDK | share of bare ceiling | p99 vs SDK p99 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['revision']} | {row['round']} | {row['vs_sdk_rps']:.2f}x "
+            f"| {row['share_of_ceiling']:.0%} | {row['p99_share_of_sdk']:.2f} |"
+        )
+    return lines
+
+
+def capacity_table(levels: Sequence[CapacityLevel]) -> list[str]:
+    lines = [
+        "Idle legacy SSE streams in one gateway process",
+        "| streams | RSS | per stream | idle CPU | per keep-alive | pings answered |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level in levels:
+        lines.append(
+            f"| {level.streams:,} | {level.rss_mib:,.0f} MiB | {level.rss_kib_per_stream:.1f} KiB "
+            f"| {level.idle_cpu_percent:.1f}% | {level.cpu_us_per_keepalive:.0f} µs "
+            f"| {level.pings_answered:,}/{level.streams:,} in {level.ping_seconds:.1f} s |"
+        )
+    return lines
+
+
+def targets(report: Mapping[str, Any]) -> list[str]:
+    """Each target of issue 7 with the figure measured and whether it was met."""
+    lines = ["Targets"]
+
+    def verdict(name: str, figure: str, met: bool) -> None:
+        lines.append(f"- {name}: {figure} -> {'met' if met else 'missed'}")
+
+    rows = report.get("throughput_ratios")
+    if rows:
+        for revision in (HANDSHAKE_REVISION, ENVELOPE_REVISION):
+            mine = [row for row in rows if row["revision"] == revision]
+            vs_sdk = statistics.median(row["vs_sdk_rps"] for row in mine)
+            share = statistics.median(row["share_of_ceiling"] for row in mine)
+            p99 = statistics.median(row["p99_share_of_sdk"] for row in mine)
+            verdict(f"{revision} requests/s >= 4x the SDK", f"{vs_sdk:.2f}x", vs_sdk >= SDK_RATIO_TARGET)
+            verdict(f"{revision} >= 75% of the bare ceiling", f"{share:.0%}", share >= CEILING_SHARE_TARGET)
+            verdict(f"{revision} p99 <= 1/3 of the SDK's", f"{p99:.2f}", p99 <= SDK_P99_SHARE_TARGET)
+    capacity = report.get("sse_capacity")
+    if capacity:
+        top = max(capacity, key=lambda level: level["streams"])
+        verdict(
+            f"{top['streams']:,} idle SSE streams <= 25 KiB each",
+            f"{top['rss_kib_per_stream']:.1f} KiB, {top['pings_answered']:,} answered",
+            top["rss_kib_per_stream"] <= KIB_PER_STREAM_TARGET and top["pings_answered"] == top["streams"],
+        )
+    start = report.get("micro", {}).get("start_to_first_200")
+    if start:
+        verdict(
+            "start to first 200 < 1 s",
+            f"{start['median_s'] * 1000:.0f} ms median",
+            start["median_s"] < START_SECONDS_TARGET,
+        )
+    return lines

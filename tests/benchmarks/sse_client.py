@@ -1,0 +1,107 @@
+"""A legacy HTTP+SSE MCP client for load: `GET /sse`, then `POST` to the announced endpoint, with every
+answer read off the stream. Built on aiohttp so thousands of sessions fit in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+import orjson
+
+INITIALIZE_PARAMS: dict[str, Any] = {
+    "protocolVersion": "2024-11-05",
+    "capabilities": {},
+    "clientInfo": {"name": "benchmark", "version": "1"},
+}
+
+
+class SSESession:
+    """One open stream and the endpoint its messages go to; answers are matched to requests by id."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, headers: dict[str, str]) -> None:
+        self._http = http
+        self._base_url = base_url
+        self._headers = headers
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._reader: asyncio.Task[None] | None = None
+        self._response: aiohttp.ClientResponse | None = None
+        self.keepalives = 0
+
+    async def open(self, path: str = "/sse") -> None:
+        """Open the stream and wait for its `endpoint` event."""
+        headers = {**self._headers, "accept": "text/event-stream"}
+        self._response = await self._http.get(f"{self._base_url}{path}", headers=headers)
+        if self._response.status != 200:
+            raise RuntimeError(f"GET {path} answered {self._response.status}")
+        self._reader = asyncio.create_task(self._read(self._response))
+        await asyncio.wait_for(asyncio.shield(self._endpoint), timeout=30)
+
+    async def initialize(self) -> None:
+        await self.request("initialize", INITIALIZE_PARAMS)
+        await self.notify("notifications/initialized")
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Post a request and wait for its answer on the stream."""
+        request_id = next(self._ids)
+        answer = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = answer
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        try:
+            await self._post(message)
+            return await asyncio.wait_for(answer, timeout=30)
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def notify(self, method: str) -> None:
+        await self._post({"jsonrpc": "2.0", "method": method})
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._response is not None:
+            self._response.close()
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        headers = {**self._headers, "content-type": "application/json"}
+        endpoint = await self._endpoint
+        async with self._http.post(endpoint, data=orjson.dumps(message), headers=headers) as response:
+            await response.read()
+            if response.status != 202:
+                raise RuntimeError(f"POST {endpoint} answered {response.status}")
+
+    async def _read(self, response: aiohttp.ClientResponse) -> None:
+        event, data = "message", b""
+        async for raw in response.content:
+            line = raw.rstrip(b"\r\n")
+            if line.startswith(b":"):
+                self.keepalives += 1
+            elif line.startswith(b"event:"):
+                event = line[6:].strip().decode()
+            elif line.startswith(b"data:"):
+                data += line[5:].strip()
+            elif not line:
+                if data:
+                    self._dispatch(event, data)
+                event, data = "message", b""
+
+    def _dispatch(self, event: str, data: bytes) -> None:
+        if event == "endpoint":
+            if not self._endpoint.done():
+                self._endpoint.set_result(urljoin(f"{self._base_url}/", data.decode()))
+            return
+        message = orjson.loads(data)
+        request_id = message.get("id") if isinstance(message, dict) else None
+        answer = self._pending.get(request_id) if isinstance(request_id, int) else None
+        if answer is not None and not answer.done():
+            answer.set_result(message)
