@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 
-import anyio
 from itsdangerous import BadData, URLSafeSerializer
 from prometheus_client import Gauge
 from starlette.requests import Request as HTTPRequest
@@ -34,6 +35,8 @@ from gateway.session_bus import SessionBus
 from gateway.streaming import EventWriter
 from gateway.versions import HANDSHAKE_REVISIONS
 from tools.registry import Audience
+
+logger = logging.getLogger(__name__)
 
 SESSION_PURPOSE: Final = "legacy-sse-session"
 SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
@@ -82,18 +85,21 @@ class LegacySSE:
         writer = EventWriter(send)
         self._streams.inc()
         try:
-            async with self._bus.subscribe(session.session_id) as inbox, anyio.create_task_group() as group:
+            async with self._bus.subscribe(session.session_id) as inbox:
                 await writer.event(endpoint.encode(), event="endpoint")
-                # A bare asyncio task, not the group's: thousands of idle streams each hold one.
+                # The stream ends when its inbox is closed: by the client going away, by the drain, or
+                # by a handler failing. Bare asyncio tasks, not a task group: an idle stream holds them.
+                handlers = _Handlers(on_failure=inbox.close)
                 watcher = asyncio.get_running_loop().create_task(
-                    writer.keep_alive(request.receive, group.cancel_scope, self._keepalive_seconds)
+                    writer.keep_alive(request.receive, inbox.close, self._keepalive_seconds)
                 )
                 try:
-                    with self._drain.cancels(group.cancel_scope):
+                    with self._drain.calls(inbox.close):
                         async for payload in inbox:
-                            group.start_soon(self._handle, payload, session, writer)
+                            handlers.start(self._handle(payload, session, writer))
                 finally:
                     watcher.cancel()
+                    await handlers.cancel()
             if self._drain.draining:
                 # End the response properly, so the client sees a finished stream and reconnects.
                 await writer.close()
@@ -174,3 +180,35 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
+
+
+class _Handlers:
+    """The tasks answering one stream's messages: concurrent, and cancelled when the stream ends.
+
+    A handler that fails (the protocol core answers every error itself, so this is a bug) is
+    logged and ends the stream, as a task group would.
+    """
+
+    __slots__ = ("_on_failure", "_tasks")
+
+    def __init__(self, on_failure: Callable[[], None]) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_failure = on_failure
+
+    def start(self, call: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(call)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    async def cancel(self) -> None:
+        """Cancel every handler still running and wait until they have all stopped."""
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("answering a legacy SSE message failed", exc_info=error)
+            self._on_failure()

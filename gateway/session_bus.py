@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Any, Final, Protocol
 
 # A client that posts faster than its own stream drains is held back once this many messages wait.
@@ -18,10 +19,21 @@ INBOX_CAPACITY: Final = 256
 DELIVERY_TIMEOUT_SECONDS: Final = 10.0
 
 
+class Subscription(Protocol):
+    """A live session's messages, in order, until `close` (or the end of the subscription)."""
+
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+    async def __anext__(self) -> Any: ...
+
+    def close(self) -> None:
+        """Stop: the iteration ends once what is already queued has been read."""
+
+
 class SessionBus(Protocol):
     """Delivers messages to live sessions, wherever their stream is held."""
 
-    def subscribe(self, session_id: str) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
+    def subscribe(self, session_id: str) -> AbstractAsyncContextManager[Subscription]:
         """Register a live session for as long as the context is open, yielding its messages."""
 
     async def deliver(self, session_id: str, message: Any) -> bool:
@@ -112,16 +124,9 @@ class MemorySessionBus:
         self._capacity = capacity
         self._delivery_timeout = delivery_timeout
 
-    @asynccontextmanager
-    async def subscribe(self, session_id: str) -> AsyncIterator[Inbox]:
+    def subscribe(self, session_id: str) -> _Subscribed:
         """Register `session_id` and yield its inbox until the stream ends."""
-        inbox = Inbox(self._capacity)
-        self._inboxes[session_id] = inbox
-        try:
-            yield inbox
-        finally:
-            del self._inboxes[session_id]
-            inbox.close()
+        return _Subscribed(self._inboxes, session_id, Inbox(self._capacity))
 
     async def deliver(self, session_id: str, message: Any) -> bool:
         """Queue `message` for the session; waits (bounded) while its inbox is full."""
@@ -137,3 +142,24 @@ class MemorySessionBus:
 
     def __len__(self) -> int:
         return len(self._inboxes)
+
+
+class _Subscribed:
+    """`MemorySessionBus.subscribe`'s context: a class, as it lives as long as an idle stream does."""
+
+    __slots__ = ("_inbox", "_inboxes", "_session_id")
+
+    def __init__(self, inboxes: dict[str, Inbox], session_id: str, inbox: Inbox) -> None:
+        self._inboxes = inboxes
+        self._session_id = session_id
+        self._inbox = inbox
+
+    async def __aenter__(self) -> Inbox:
+        self._inboxes[self._session_id] = self._inbox
+        return self._inbox
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        del self._inboxes[self._session_id]
+        self._inbox.close()

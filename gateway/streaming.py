@@ -8,6 +8,7 @@ the ASGI `send` (WHATWG HTML "Server-sent events" §9.2.6 framing).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Final
 
 import anyio
@@ -53,9 +54,9 @@ class EventWriter:
         """Send one JSON-RPC message (or batch of answers) as an event."""
         await self.event(jsonrpc.encode(payload))
 
-    async def keep_alive(self, receive: Receive, scope: anyio.CancelScope, interval: float) -> None:
+    async def keep_alive(self, receive: Receive, on_disconnect: Callable[[], None], interval: float) -> None:
         """Send an SSE comment every `interval` seconds, so proxies keep the stream open, until the
-        client goes away; then cancel `scope`. One task does both: an idle stream costs no other."""
+        client goes away; then call `on_disconnect`. One task does both: an idle stream costs no other."""
         while True:
             # asyncio's own timeout: anyio would keep per-task state for this task as long as it lives.
             try:
@@ -64,7 +65,7 @@ class EventWriter:
             except TimeoutError:
                 await self._write(_KEEPALIVE_COMMENT)
                 continue
-            scope.cancel()
+            on_disconnect()
             return
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ import httpx
 import orjson
 import pytest
 
+from gateway.legacy_sse import _Handlers
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -242,3 +243,39 @@ async def test_opening_a_stream_needs_a_credential(http: httpx.AsyncClient, live
     assert response.headers["www-authenticate"] == (
         f'Bearer resource_metadata="{live_server.url}/.well-known/oauth-protected-resource/sse"'
     )
+
+
+async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() -> None:
+    stops: list[str] = []
+    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+    finished: list[str] = []
+
+    async def slow() -> None:
+        await anyio.sleep(30)
+        finished.append("slow")
+
+    async def quick() -> None:
+        finished.append("quick")
+
+    handlers.start(slow())
+    handlers.start(quick())
+    await anyio.sleep(0.01)
+    assert finished == ["quick"]
+    with anyio.fail_after(1):
+        await handlers.cancel()
+    assert finished == ["quick"]
+    assert stops == []
+
+
+async def test_a_failing_handler_is_logged_and_ends_the_stream(caplog: pytest.LogCaptureFixture) -> None:
+    stops: list[str] = []
+    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    handlers.start(broken())
+    await anyio.sleep(0.01)
+    assert stops == ["stream ended"]
+    (record,) = [record for record in caplog.records if record.name == "gateway.legacy_sse"]
+    assert record.getMessage() == "answering a legacy SSE message failed"
