@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from gateway.errors import SettingsError
 from gateway.keys import generate_secret_key
 from gateway.logs import configure_logging
 from gateway.settings import Settings, load_settings
+from gateway.tuning import raise_open_file_limit, tune_garbage_collector
 from tools.docs import tools_table
 from tools.sandbox import SANDBOX_API_KEY
 
@@ -27,9 +27,6 @@ logger = logging.getLogger(__name__)
 
 # Seconds uvicorn waits for open requests and streams after SIGTERM before closing them.
 GRACEFUL_SHUTDOWN_SECONDS: Final = 25
-# The cyclic collector's thresholds once serving: young collections 10 times rarer than Python's
-# default (700), the older generations as they were.
-GC_THRESHOLDS: Final = (7_000, 10, 10)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +92,7 @@ def serve(settings: Settings) -> None:
     if settings.client_ip_header:
         app = ClientAddress(app, header=settings.client_ip_header, trusted=settings.forwarded_allow_ips)
     tune_garbage_collector()
+    logger.info("open files: up to %d connections and streams", raise_open_file_limit())
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -114,18 +112,6 @@ def serve(settings: Settings) -> None:
         # log redactor, which blanks credential headers, leaves it readable.
         logger.info("sandbox: OpenPhone is simulated; its public demo API key is %s", SANDBOX_API_KEY)
     DrainingServer(config, drain).run()
-
-
-def tune_garbage_collector() -> None:
-    """Keep the collector off what lives as long as the process, and make young collections rarer.
-
-    Everything alive once the app is built (modules, the app, the tool catalogue, phone-number
-    metadata) lives until exit, yet every full collection scanned it again: on a tools/call that was
-    about a sixth of the CPU (tests/benchmarks). `gc.freeze` moves it out of the collector's sight.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class DrainingServer(uvicorn.Server):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Iterable
@@ -209,10 +210,13 @@ class JSONFormatter(logging.Formatter):
     def __init__(self, *, redactor: Redactor = DEFAULT_REDACTOR) -> None:
         super().__init__()
         self._redactor = redactor
+        # The formatted second of the last record: most lines share it with the one before.
+        self._second = -1
+        self._second_text = ""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
-            "ts": _timestamp(record.created),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": self._redactor.redact(_message(record)),
@@ -238,11 +242,16 @@ class JSONFormatter(logging.Formatter):
             return text
         return self._redactor.redact(text)
 
-
-def _timestamp(created: float) -> str:
-    """RFC 3339, UTC, milliseconds: `2025-01-31T09:30:00.123Z`."""
-    moment = datetime.fromtimestamp(created, UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    def _timestamp(self, created: float) -> str:
+        """RFC 3339, UTC, milliseconds: `2025-01-31T09:30:00.123Z` (rounded as `datetime` rounds)."""
+        # As datetime.fromtimestamp splits and rounds: whole seconds, then microseconds half-even.
+        fraction, whole = math.modf(created)
+        micros = round(fraction * 1_000_000)
+        second = int(whole) + micros // 1_000_000
+        if second != self._second:
+            self._second = second
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._second_text}.{micros % 1_000_000 // 1000:03d}Z"
 
 
 def _message(record: logging.LogRecord) -> str:
@@ -260,8 +269,9 @@ def configure_logging(level: str) -> None:
     stays off: `RequestLog` writes the one line per request. Pass `log_config=None` to
     `uvicorn.Config` so uvicorn does not install its own handlers over these.
     """
-    # Nothing here prints thread or process names, so records need not look them up (Python's
-    # logging HOWTO, "Optimization").
+    # Nothing here prints the caller's file and line or thread and process names, so records need
+    # not look them up (the logging HOWTO's "Optimization" section names these switches).
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

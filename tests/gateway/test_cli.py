@@ -6,6 +6,7 @@ import base64
 import gc
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.cli import GC_THRESHOLDS, tune_garbage_collector
+from gateway.tuning import GC_THRESHOLDS, raise_open_file_limit, tune_garbage_collector
 from tests.conftest import TEST_API_KEY, free_port
 
 COMMAND = [sys.executable, "-m", "gateway"]
@@ -142,3 +143,14 @@ def test_serving_freezes_the_start_up_heap_and_raises_the_young_threshold() -> N
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_serving_may_open_as_many_files_as_the_hard_limit_allows() -> None:
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        limit = raise_open_file_limit()
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        assert limit == soft
+        assert soft == hard or hard == resource.RLIM_INFINITY
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, before)

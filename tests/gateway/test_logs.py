@@ -380,3 +380,16 @@ class TestConfigureLogging:
         logging.getLogger("uvicorn.error").info("Started server process")
         (line,) = capsys.readouterr().err.splitlines()
         assert json.loads(line)["logger"] == "uvicorn.error"
+
+
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False))
+@example(1778461098.8599994)
+@example(1700000000.9999995)
+def test_the_timestamp_is_the_records_time_as_datetime_writes_it(created: float) -> None:
+    """The cached per-second prefix and the milliseconds agree with `datetime` to the digit."""
+    formatter = JSONFormatter()
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+    record.created = created
+    moment = datetime.fromtimestamp(created, UTC)
+    expected = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    assert json.loads(formatter.format(record))["ts"] == expected
