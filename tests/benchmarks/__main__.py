@@ -14,6 +14,7 @@ import json
 import resource
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,19 +25,47 @@ from tests.benchmarks.processes import REPO, Cores
 SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients")
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+
+    return parse
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    parse = _positive(int)
+    return tuple(sorted(parse(part.strip()) for part in text.split(",")))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all)"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per comparison (3)")
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run (10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="discarded seconds before each run (3)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
-    parser.add_argument("--sessions", type=int, default=32, help="concurrent legacy SSE sessions (32)")
-    parser.add_argument("--levels", default="2000,5000,10000", help="idle SSE streams per level")
     parser.add_argument(
-        "--idle", type=float, default=30.0, help="idle seconds per level, at least 2 keep-alives"
+        "--rounds", type=_positive(int), default=3, help="alternating rounds per comparison (3)"
+    )
+    parser.add_argument(
+        "--duration", type=_positive(float), default=10.0, help="measured seconds per run (10)"
+    )
+    parser.add_argument(
+        "--warmup", type=_positive(float), default=3.0, help="discarded seconds before each run (3)"
+    )
+    parser.add_argument("--connections", type=_positive(int), default=32, help="wrk connections (32)")
+    parser.add_argument(
+        "--sessions", type=_positive(int), default=32, help="concurrent legacy SSE sessions (32)"
+    )
+    parser.add_argument(
+        "--levels", type=_levels, default=(2000, 5000, 10000), help="idle SSE streams per level"
+    )
+    parser.add_argument(
+        "--idle", type=_positive(float), default=30.0, help="idle seconds per level, at least 2 keep-alives"
     )
     parser.add_argument("--json", type=Path, default=REPO / "results" / "benchmarks.json", help="JSON output")
     return parser
@@ -94,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     if "capacity" in chosen:
         print("idle SSE capacity", flush=True)
-        levels = tuple(int(level) for level in args.levels.split(","))
-        capacity = sse.measure_capacity(cores, levels=levels, idle_seconds=args.idle)
+        capacity = sse.measure_capacity(cores, levels=args.levels, idle_seconds=args.idle)
         data["sse_capacity"] = [level.as_dict() for level in capacity]
         lines += [*report.capacity_table(capacity), ""]
     if "micro" in chosen:
