@@ -3,8 +3,9 @@
 Scenarios (`--only` picks some): `throughput` (tools/call over Streamable HTTP: the gateway, the SDK's
 stateless JSON server, a bare Starlette ceiling, the in-process sandbox), `sse` (legacy SSE round trip
 against the SDK's SSE app), `capacity` (idle SSE streams in one process), `micro` (sealing; process
-start to first 200), `clients` (the upstream HTTP client candidates). The server under test runs on
-one CPU; wrk, the fake OpenPhone and this process share the other.
+start to first 200), `clients` (the upstream HTTP client candidates), and, only when named,
+`profile` (py-spy samples the gateway under the tools/call load: a flame graph and the top frames).
+The server under test runs on one CPU; wrk, the fake OpenPhone and this process share the other.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import clients, micro, report, sse, throughput
+from tests.benchmarks import clients, micro, profile, report, sse, throughput
 from tests.benchmarks.processes import REPO, Cores
 
 SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients")
+# Run only when asked for: it measures where the time goes, not how much there is.
+TOOLS = ("profile",)
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
@@ -46,7 +49,7 @@ def _levels(text: str) -> tuple[int, ...]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all)"
+        "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all but profile)"
     )
     parser.add_argument(
         "--rounds", type=_positive(int), default=3, help="alternating rounds per comparison (3)"
@@ -80,7 +83,7 @@ def _loads(results: dict[str, list[Any]]) -> dict[str, list[dict[str, Any]]]:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(chosen) - set(SCENARIOS)
+    unknown = set(chosen) - {*SCENARIOS, *TOOLS}
     if unknown:
         print(
             f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}",
@@ -143,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         results = clients.measure_clients(cores, connections=args.connections, **load)
         data["clients"] = _loads(results)
         lines += [*report.load_table("bare endpoint by upstream client", results), ""]
+    if "profile" in chosen:
+        print("profile", flush=True)
+        svg = args.json.parent / "gateway-profile.svg"
+        svg.parent.mkdir(parents=True, exist_ok=True)
+        figures = {"warmup": args.warmup, "duration": args.duration, "connections": args.connections}
+        lines += [*profile.profile(cores, svg=svg, **figures), ""]
     print()
     print(
         f"{machine['date']} · {machine['cpu']} · {machine['usable_cpus']} CPUs · Linux {machine['kernel']} · "
