@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import statistics
-import subprocess
 import time
 import timeit
+from collections.abc import Callable
 from typing import Final
-
-import httpx
 
 from gateway.keys import ServerKeys, generate_secret_key
 from gateway.settings import decode_secret_key
 from oauth.sealing import Claims, Sealer, TokenType
-from tests.benchmarks.processes import REPO, Cores, free_port, pinned_to, stop
-from tests.benchmarks.targets import gateway_command, gateway_environment
+from tests.benchmarks.processes import Cores
+from tests.benchmarks.targets import gateway
 
 SEAL_ROUNDS: Final = 2000
 START_RUNS: Final = 7
@@ -36,9 +32,9 @@ def _access_claims(sealer: Sealer) -> Claims:
     )
 
 
-def _per_call_us(call: object, rounds: int = SEAL_ROUNDS) -> float:
+def _per_call_us(call: Callable[[], object], rounds: int = SEAL_ROUNDS) -> float:
     """The best of 5 timings of `rounds` calls, per call, in µs."""
-    return min(timeit.repeat(call, number=rounds, repeat=5)) / rounds * 1e6  # type: ignore[arg-type]
+    return min(timeit.repeat(call, number=rounds, repeat=5)) / rounds * 1e6
 
 
 def sealing() -> dict[str, float]:
@@ -58,30 +54,9 @@ def sealing() -> dict[str, float]:
 
 
 def _start_once(cores: Cores) -> float:
-    port = free_port()
-    env = {**os.environ, **gateway_environment(port, None)}
-    url = f"http://127.0.0.1:{port}/healthz"
-    with httpx.Client(timeout=1.0) as client:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            gateway_command(port, sandbox=True),
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=pinned_to(cores.server),
-        )
-        try:
-            while time.perf_counter() - started < 30:
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get(url).status_code == 200:
-                        return time.perf_counter() - started
-                time.sleep(0.002)
-                if process.poll() is not None:
-                    raise RuntimeError(f"the gateway exited with status {process.returncode} while starting")
-            raise RuntimeError("the gateway did not answer /healthz within 30 s")
-        finally:
-            stop(process)
+    started = time.perf_counter()
+    with gateway(None, cores, name="gateway (start-up)"):
+        return time.perf_counter() - started
 
 
 def start_to_first_200(cores: Cores) -> dict[str, float]:
