@@ -27,8 +27,9 @@ from gateway.origin_guard import OriginGuard
 from gateway.protocol import ProtocolCore, ServerInfo
 from gateway.request_log import RequestLog, annotate_current
 from gateway.security_headers import SecurityHeaders
-from gateway.session_bus import MemorySessionBus, SessionBus
+from gateway.session_bus import SessionBus
 from gateway.settings import Settings
+from gateway.shared_state import SharedState, build_shared_state
 from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.streaming import KEEPALIVE_SECONDS
 from landing.page import landing_routes
@@ -38,12 +39,12 @@ from oauth.clients import ClientDirectory
 from oauth.endpoints import Endpoints
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
-from oauth.store import MemoryStore
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
 from tools.client import Observer, OpenPhoneClient
+from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
 from tools.sandbox import create_sandbox_app
 
@@ -78,14 +79,16 @@ class _LegacyStream:
         await self._legacy.open_stream(Request(scope, receive), send, SSE_PATH, SSE_MESSAGES_PATHS[0])
 
 
-def build_openphone(settings: Settings, metrics: Metrics, upstream: ASGIApp | None = None) -> OpenPhone:
+def build_openphone(
+    settings: Settings, metrics: Metrics, pacer: Pacer, upstream: ASGIApp | None = None
+) -> OpenPhone:
     """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
     if upstream is None and settings.sandbox:
         upstream = create_sandbox_app()
     client = OpenPhoneClient(
         base_url=settings.openphone_api_base,
         timeout=settings.openphone_timeout,
-        rate_limit=settings.upstream_rate_limit,
+        pacer=pacer,
         app=upstream,
         observe=_upstream_observer(metrics),
     )
@@ -118,9 +121,11 @@ def create_app(
     keys = ServerKeys.from_settings(settings)
     metrics = Metrics()
     drain = drain or Drain()
-    openphone = build_openphone(settings, metrics, upstream)
+    inflight = InFlightCalls()
+    shared: SharedState = build_shared_state(settings, keys, inflight, bus)
+    store = shared.store
+    openphone = build_openphone(settings, metrics, shared.pacer, upstream)
     endpoints = Endpoints.from_settings(settings)
-    store = MemoryStore()
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
     oauth = AuthorizationServer(
         endpoints=endpoints,
@@ -136,13 +141,14 @@ def create_app(
         ),
         public_path=settings.public_path,
         secure_cookies=settings.public_url.startswith("https://"),
-        throttle=Throttle(settings.oauth_rate_limit),
+        throttle=Throttle(settings.oauth_rate_limit, shared.throttle_storage),
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     core = ProtocolCore(
         registry,
         server_info(),
-        InFlightCalls(),
+        inflight,
+        shared.cancel,
         openphone,
         settings.default_phone_region,
         metrics.count_tool_call,
@@ -152,7 +158,7 @@ def create_app(
     legacy = LegacySSE(
         core,
         authenticator,
-        bus or MemorySessionBus(),
+        shared.bus,
         keys,
         settings.public_path,
         keepalive_seconds,
@@ -179,7 +185,7 @@ def create_app(
     routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else list(mcp_routes)
     routes += [
         Route(HEALTH_PATH, healthz, methods=["GET"]),
-        Route(READY_PATH, Readiness(store, openphone.client, drain).respond, methods=["GET"]),
+        Route(READY_PATH, Readiness(shared.checks, openphone.client, drain).respond, methods=["GET"]),
         Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
         *oauth.routes(),
         *landing_routes(settings, registry),
@@ -188,11 +194,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await shared.start()
         try:
             yield
         finally:
             await openphone.aclose()
             await clients.aclose()
+            await shared.aclose()
 
     return Starlette(
         routes=routes,

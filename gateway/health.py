@@ -1,17 +1,19 @@
 """`GET /healthz` (the process answers) and `GET /readyz` (its dependencies are usable).
 
 Liveness is cheap and checks nothing else, so a slow dependency never gets a healthy machine
-restarted. Readiness asks the store and the upstream client, and says which one is not ready; a
-draining process is not ready, so a load balancer stops sending it new work.
+restarted. Readiness asks the shared state (the in-process store, or Redis) and the upstream client,
+and says which one is not ready; a draining process is not ready, so a load balancer stops sending
+it new work.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.drain import Drain
-from oauth.store import Store
 from tools.client import OpenPhoneClient
 
 NO_STORE = {"cache-control": "no-store"}
@@ -22,16 +24,18 @@ async def healthz(request: Request) -> Response:
 
 
 class Readiness:
-    """`GET /readyz`: 200 when the store answers and the OpenPhone client is open for use, else 503."""
+    """`GET /readyz`: 200 when the shared state answers and the OpenPhone client is open for use, else 503."""
 
-    def __init__(self, store: Store, client: OpenPhoneClient, drain: Drain) -> None:
-        self._store = store
+    def __init__(
+        self, checks: Mapping[str, Callable[[], Awaitable[bool]]], client: OpenPhoneClient, drain: Drain
+    ) -> None:
+        self._checks = checks
         self._client = client
         self._drain = drain
 
     async def respond(self, request: Request) -> Response:
         checks = {
-            "store": await self._store.ping(),
+            **{name: await check() for name, check in self._checks.items()},
             "openphone_client": self._client.usable,
             "serving": not self._drain.draining,
         }

@@ -31,7 +31,7 @@ from gateway.http import client_audience, header_dict, read_body, require_json
 from gateway.keys import ServerKeys
 from gateway.protocol import Exchange, ProtocolCore
 from gateway.request_log import annotate_current
-from gateway.session_bus import SessionBus
+from gateway.session_bus import BusUnavailable, Delivery, SessionBus
 from gateway.streaming import EventWriter
 from gateway.versions import HANDSHAKE_REVISIONS
 from tools.registry import Audience
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_PURPOSE: Final = "legacy-sse-session"
 SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
+_UNREACHABLE: Final = "Sessions cannot be reached right now; try again in a moment."
 
 
 @dataclass(slots=True)
@@ -103,6 +104,9 @@ class LegacySSE:
             if self._drain.draining:
                 # End the response properly, so the client sees a finished stream and reconnects.
                 await writer.close()
+        except BusUnavailable:
+            # Raised only on subscribing, before the stream has started: answer it as an HTTP error.
+            raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"}) from None
         finally:
             self._streams.dec()
 
@@ -132,7 +136,12 @@ class LegacySSE:
             payload = jsonrpc.decode_json(body)
         except ParseError as exc:
             return JSONResponse(jsonrpc.failure(None, exc), status_code=400)
-        if not self._owns(session_id, principal) or not await self._bus.deliver(session_id, payload):
+        if not self._owns(session_id, principal):
+            raise SessionNotFound()
+        delivery = await self._bus.deliver(session_id, payload)
+        if delivery is Delivery.UNAVAILABLE:
+            raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"})
+        if delivery is not Delivery.DELIVERED:
             raise SessionNotFound()
         return PlainTextResponse("Accepted", status_code=202)
 
@@ -173,7 +182,7 @@ class LegacySSE:
             return jsonrpc.failure(request_id, exc)
         exchange = Exchange(session.principal, revision, session.session_id, writer.message, session.audience)
         if isinstance(message, jsonrpc.Notification):
-            self._core.handle_notification(message, exchange)
+            await self._core.handle_notification(message, exchange)
         if not isinstance(message, jsonrpc.Request):
             return None
         response = await self._core.handle_request(message, exchange)

@@ -26,7 +26,7 @@ from gateway.errors import (
     MethodNotFound,
     ResourceNotFound,
 )
-from gateway.inflight import InFlightCalls
+from gateway.inflight import Canceller, InFlightCalls
 from gateway.request_log import annotate_current
 from gateway.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.api import OpenPhone
@@ -109,6 +109,7 @@ class ProtocolCore:
         registry: ToolRegistry,
         server_info: ServerInfo,
         inflight: InFlightCalls,
+        cancel: Canceller,
         openphone: OpenPhone,
         region: str,
         count_tool_call: Callable[[str, str], None] | None = None,
@@ -119,6 +120,7 @@ class ProtocolCore:
         self._region = region
         self._info = server_info
         self._inflight = inflight
+        self._cancel = cancel
         self._capabilities: dict[str, Any] = {
             "tools": {"listChanged": False},
             "resources": {"subscribe": False, "listChanged": False},
@@ -186,7 +188,7 @@ class ProtocolCore:
                 return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
             return await self.handle_request(message, exchange)
         if isinstance(message, jsonrpc.Notification):
-            self.handle_notification(message, exchange)
+            await self.handle_notification(message, exchange)
         return None
 
     def missing_scope(self, request: jsonrpc.Request, exchange: Exchange) -> str | None:
@@ -199,7 +201,7 @@ class ProtocolCore:
             return None
         return tool.scope
 
-    def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
+    async def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
         """Act on a notification; unknown ones are ignored, as JSON-RPC requires."""
         if notification.method != "notifications/cancelled":
             return
@@ -207,7 +209,7 @@ class ProtocolCore:
             params = _CancelledParams.model_validate(notification.params or {})
         except ValidationError:
             return
-        self._inflight.cancel(exchange.namespace, params.request_id)
+        await self._cancel(exchange.namespace, params.request_id)
 
     async def _initialize(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId

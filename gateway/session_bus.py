@@ -1,8 +1,8 @@
 """The session bus: carries a legacy-SSE client's POSTed messages to the process holding its stream.
 
 An SSE stream lives in one process but the POST for it may land on any. `SessionBus` is the seam:
-in memory here, Redis pub/sub (or Fly's `fly-replay`) in a multi-machine deployment, without the
-transports changing.
+`MemorySessionBus` for one process, `gateway.redis.session_bus.RedisSessionBus` (pub/sub) for
+several machines, without the transports changing.
 """
 
 from __future__ import annotations
@@ -11,12 +11,25 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from enum import StrEnum
 from types import TracebackType
 from typing import Any, Final, Protocol
 
 # A client that posts faster than its own stream drains is held back once this many messages wait.
 INBOX_CAPACITY: Final = 256
 DELIVERY_TIMEOUT_SECONDS: Final = 10.0
+
+
+class Delivery(StrEnum):
+    """What became of a message handed to the bus."""
+
+    DELIVERED = "delivered"  # queued, once, on the stream's inbox
+    GONE = "gone"  # no live stream has that session id
+    UNAVAILABLE = "unavailable"  # the stream may be live elsewhere, but cannot be reached now
+
+
+class BusUnavailable(Exception):
+    """Raised by `subscribe` when a session cannot be made reachable now (shared state unreachable)."""
 
 
 class Subscription(Protocol):
@@ -34,10 +47,12 @@ class SessionBus(Protocol):
     """Delivers messages to live sessions, wherever their stream is held."""
 
     def subscribe(self, session_id: str) -> AbstractAsyncContextManager[Subscription]:
-        """Register a live session for as long as the context is open, yielding its messages."""
+        """Register a live session for as long as the context is open, yielding its messages.
 
-    async def deliver(self, session_id: str, message: Any) -> bool:
-        """Hand `message` to the session's stream; False when no live session has that id."""
+        Once entered, a message delivered from any process reaches it. Raises BusUnavailable."""
+
+    async def deliver(self, session_id: str, message: Any) -> Delivery:
+        """Hand `message` to the session's stream, wherever it is held."""
 
 
 class Inbox:
@@ -71,10 +86,16 @@ class Inbox:
             finally:
                 if space in self._senders:
                     self._senders.remove(space)
+        self.put_nowait(message)
+
+    def put_nowait(self, message: Any) -> None:
+        """Queue `message` at once; raises `ClosedInbox` once closed and `FullInbox` when full."""
         if self._closed:
             raise ClosedInbox
         if self._items is None:
             self._items = deque()
+        elif len(self._items) >= self._capacity:
+            raise FullInbox
         self._items.append(message)
         _wake(self._reader)
 
@@ -109,6 +130,10 @@ class ClosedInbox(Exception):
     """The session's stream has ended."""
 
 
+class FullInbox(Exception):
+    """The session's stream has not read what is already queued."""
+
+
 def _wake(waiter: asyncio.Future[None] | None) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
@@ -128,20 +153,24 @@ class MemorySessionBus:
         """Register `session_id` and yield its inbox until the stream ends."""
         return _Subscribed(self._inboxes, session_id, Inbox(self._capacity))
 
-    async def deliver(self, session_id: str, message: Any) -> bool:
+    async def deliver(self, session_id: str, message: Any) -> Delivery:
         """Queue `message` for the session; waits (bounded) while its inbox is full."""
-        inbox = self._inboxes.get(session_id)
-        if inbox is None:
-            return False
-        try:
-            async with asyncio.timeout(self._delivery_timeout):
-                await inbox.put(message)
-        except (ClosedInbox, TimeoutError):
-            return False
-        return True
+        return await deliver_locally(self._inboxes.get(session_id), message, self._delivery_timeout)
 
     def __len__(self) -> int:
         return len(self._inboxes)
+
+
+async def deliver_locally(inbox: Inbox | None, message: Any, wait: float) -> Delivery:
+    """Queue `message` on a stream held by this process, waiting at most `wait` seconds for room."""
+    if inbox is None:
+        return Delivery.GONE
+    try:
+        async with asyncio.timeout(wait):
+            await inbox.put(message)
+    except (ClosedInbox, TimeoutError):
+        return Delivery.GONE
+    return Delivery.DELIVERED
 
 
 class _Subscribed:

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     oauth_rate_limit: int = Field(default=20, ge=1, le=100_000)
     metrics_token: SecretStr | None = None
     client_ip_header: str = ""
+    redis_url: SecretStr | None = None
 
     @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -120,6 +121,16 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(entry, strict=False)
                 except ValueError:
                     raise ValueError("each entry must be an address, a network or *") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+            raise ValueError("must be a redis:// or rediss:// URL with a host")
         return value
 
     @field_validator("metrics_token")

@@ -88,7 +88,7 @@ class StreamableHTTP:
             await self._answer(message, exchange, accepts, request.receive, send)
             return
         if isinstance(message, jsonrpc.Notification):
-            self._core.handle_notification(message, exchange)
+            await self._core.handle_notification(message, exchange)
         await send_empty(send, 202)
 
     async def _batch(self, payload: list[Any], exchange: Exchange, send: Send) -> None:

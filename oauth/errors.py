@@ -6,7 +6,8 @@ OAuthError
     ├── InvalidRequest, InvalidClient (401), InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
     ├── UnsupportedResponseType, InvalidScope, InvalidTarget (RFC 8707), AccessDenied,
     ├── InvalidRedirectURI, InvalidClientMetadata (RFC 7591)
-    └── TooManyRequests (429)
+    ├── TooManyRequests (429)
+    └── TemporarilyUnavailable (503)
 """
 
 from __future__ import annotations
@@ -117,3 +118,12 @@ class TooManyRequests(ProtocolError):
 
     error = "too_many_requests"
     status = 429
+
+
+class TemporarilyUnavailable(ProtocolError):
+    """The shared token state cannot be reached; nothing was decided (the error code is RFC 6749
+    §4.1.2.1's: §5.2 has none for a server failure, and `invalid_grant` would make clients discard
+    credentials that are still good)."""
+
+    error = "temporarily_unavailable"
+    status = 503

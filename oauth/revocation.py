@@ -15,23 +15,41 @@ from collections.abc import Callable, Mapping
 from oauth.authorization import single_values
 from oauth.client_auth import authenticate_client
 from oauth.clients import ClientDirectory
-from oauth.errors import InvalidRequest, InvalidToken
+from oauth.errors import InvalidRequest, InvalidToken, TemporarilyUnavailable
 from oauth.sealing import Claims, Sealer, TokenType
-from oauth.store import Store
+from oauth.store import Store, StoreUnavailable
+from oauth.tokens import unavailable_headers
 
 REVOCATION_PARAMETERS = ("token", "token_type_hint", "client_id", "client_secret")
 
 
 class RevocationEndpoint:
+    """Revokes tokens; a family's ban lasts `family_ttl`, as long as any token of the family can."""
+
     def __init__(
-        self, sealer: Sealer, store: Store, clients: ClientDirectory, clock: Callable[[], float] = time.time
+        self,
+        sealer: Sealer,
+        store: Store,
+        clients: ClientDirectory,
+        family_ttl: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sealer = sealer
         self._store = store
         self._clients = clients
+        self._family_ttl = family_ttl
         self._clock = clock
 
     async def revoke(self, pairs: list[tuple[str, str]], headers: Mapping[str, str]) -> None:
+        """Revoke the token named in the form; 503 (RFC 7009 §2.2.1) when the state is unreachable."""
+        try:
+            await self._revoke(pairs, headers)
+        except StoreUnavailable:
+            raise TemporarilyUnavailable(
+                "the revocation service is briefly unavailable; try again", unavailable_headers()
+            ) from None
+
+    async def _revoke(self, pairs: list[tuple[str, str]], headers: Mapping[str, str]) -> None:
         form = single_values(pairs, REVOCATION_PARAMETERS)
         client = await authenticate_client(form, headers, self._clients)
         token = form.get("token")
@@ -44,10 +62,10 @@ class RevocationEndpoint:
         claims = self._identify(token, order)
         if claims is None or not hmac.compare_digest(claims.cid.encode(), client.client_id.encode()):
             return
-        ttl = max(1.0, claims.exp - self._clock() + 1)
         if claims.typ is TokenType.REFRESH:
-            await self._store.revoke_family(claims.fam or claims.jti, ttl=ttl)
-        await self._store.revoke(claims.jti, ttl=ttl)
+            # A younger refresh token of the family outlives this one: the ban must outlive them all.
+            await self._store.revoke_family(claims.fam or claims.jti, ttl=self._family_ttl)
+        await self._store.revoke_token(claims.jti, ttl=max(1.0, claims.exp - self._clock() + 1))
 
     def _identify(self, token: str, order: list[TokenType]) -> Claims | None:
         for token_type in order:

@@ -76,6 +76,7 @@ class Claims(BaseModel):
     exp: int
     jti: str
     fam: str | None = None
+    gen: int | None = None
     redirect_uri: str | None = None
     code_challenge: str | None = None
     state: str | None = None
@@ -85,6 +86,7 @@ class ExtraClaims(TypedDict, total=False):
     """The optional claims `Sealer.new_claims` accepts by keyword."""
 
     fam: str | None
+    gen: int | None
     redirect_uri: str | None
     code_challenge: str | None
     state: str | None

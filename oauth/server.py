@@ -86,7 +86,7 @@ class AuthorizationServer:
         self._throttle = throttle
         self._registrar: Registrar = clients.registrar
         self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
-        self._revocation = RevocationEndpoint(self._sealer, store, clients)
+        self._revocation = RevocationEndpoint(self._sealer, store, clients, lifetimes.family)
         self.sealer = self._sealer
 
     def routes(self) -> list[BaseRoute]:

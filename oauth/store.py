@@ -1,12 +1,17 @@
 """OAuth 2.1 §4.3.1 (https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3.1): token state.
 
-Sealed tokens carry everything they grant, so the server remembers only three things: which
-authorization codes were spent (single use, §4.1.2), which tokens were revoked, and which refresh
-tokens were spent and by which family (rotation with reuse detection, §4.3.1). `Store` is that state
-behind one interface; `MemoryStore` keeps it in this process, a Redis store shares it between workers.
+Sealed tokens carry everything they grant, so the server remembers only what a token cannot say
+about itself: which authorization codes were spent (single use, §4.1.2), which generation of each
+sign-in's refresh token is current (rotation with reuse detection, §4.3.1), and what was revoked
+(RFC 7009). A sign-in is a *family*, named by the code that started it; each refresh token carries
+its generation, so concurrent refreshes of one token yield one rotation and every caller a token of
+the new generation.
 
-Every record expires after the ttl it was written with; pass at least the token's remaining lifetime,
-since a record that expires before its token stops guarding it.
+`Store` is that state behind one interface: `MemoryStore` keeps it in this process, and
+`gateway.redis.store.RedisStore` shares it between machines. A family ban is written with the
+family's whole lifetime, so it outlives every token the family minted; a state lost (a restarted
+process, a wiped Redis) lets a family carry on from the token presented, as a process restart always
+has.
 """
 
 from __future__ import annotations
@@ -14,46 +19,57 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Final, NamedTuple, Protocol, TypeAlias
+from typing import Final, NamedTuple, Protocol
 
-# The smallest table that triggers a sweep of expired records; see MemoryStore._write.
+# The smallest table that triggers a sweep of expired records; see Expiring.
 MIN_PRUNE_ENTRIES: Final = 1024
 
 
 class RefreshOutcome(StrEnum):
-    """What presenting a refresh token means for its family."""
+    """What presenting a refresh token meant for its family."""
 
-    FRESH = "fresh"  # first use: mint tokens and rotate
-    GRACE = "grace"  # spent moments ago (a concurrent refresh): mint again, same family
-    REUSED = "reused"  # spent earlier: replay, the family is now revoked
+    FRESH = "fresh"  # the current generation: rotated, mint the next one
+    GRACE = "grace"  # the previous generation moments after it rotated (a concurrent refresh)
+    REUSED = "reused"  # an older generation: a replay, and the family is now revoked
     REVOKED = "revoked"  # the family was already revoked
 
 
+class Rotation(NamedTuple):
+    """A refresh's outcome and, for FRESH and GRACE, the generation of the refresh token to mint."""
+
+    outcome: RefreshOutcome
+    generation: int
+
+
+class StoreUnavailable(Exception):
+    """Raised when the shared state cannot be reached now; nothing was decided, try again later."""
+
+
 class Store(Protocol):
-    """The server's token state. Every ttl and grace is in seconds; a ttl must be positive."""
+    """The server's token state. Every ttl and grace is in seconds and must be positive (grace ≥ 0)."""
 
-    async def consume_once(self, jti: str, ttl: float) -> bool:
-        """True the first time `jti` is consumed, False every later time until `ttl` runs out."""
+    async def redeem_code(self, family: str, *, code_ttl: float, family_ttl: float) -> bool:
+        """True the first time a code (named by `family`) is redeemed; a replay revokes the family
+        for `family_ttl` and returns False. Raises StoreUnavailable."""
         ...
 
-    async def revoke(self, jti: str, ttl: float) -> None:
-        """Revoke one token for `ttl` (its remaining lifetime)."""
+    async def rotate_refresh(
+        self, family: str, generation: int, *, grace: float, family_ttl: float
+    ) -> Rotation:
+        """Present a refresh token of `generation`; reuse outside `grace` revokes the family for
+        `family_ttl`. Raises StoreUnavailable."""
         ...
 
-    async def is_revoked(self, jti: str) -> bool:
-        """True if `jti` was revoked and the revocation has not expired."""
-        ...
-
-    async def use_refresh(self, family: str, jti: str, grace: float, ttl: float) -> RefreshOutcome:
-        """Spend refresh token `jti` of `family`; reuse after `grace` revokes the family for `ttl`."""
+    async def revoke_token(self, jti: str, ttl: float) -> None:
+        """Revoke one token for `ttl` (its remaining lifetime). Raises StoreUnavailable."""
         ...
 
     async def revoke_family(self, family: str, ttl: float) -> None:
-        """Revoke every token of a refresh-token family for `ttl`."""
+        """Revoke every token of a family for `ttl` (the family's lifetime). Raises StoreUnavailable."""
         ...
 
-    async def family_revoked(self, family: str) -> bool:
-        """True if `family` was revoked and the revocation has not expired."""
+    def is_revoked(self, jti: str, family: str | None) -> bool:
+        """Whether the token or its family is revoked, answered locally: it never waits on a network."""
         ...
 
     async def ping(self) -> bool:
@@ -61,86 +77,112 @@ class Store(Protocol):
         ...
 
 
-class _Record(NamedTuple):
-    written_at: float
-    expires_at: float
+class Expiring:
+    """A table of keys with expiry times, swept when it has doubled since the last sweep, so memory
+    stays within about twice the live entries at amortised constant cost per write."""
 
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._expires: dict[str, float] = {}
+        self._prune_at = MIN_PRUNE_ENTRIES
 
-_Key: TypeAlias = tuple[str, str]
+    def __len__(self) -> int:
+        return len(self._expires)
+
+    def live(self, key: str) -> bool:
+        expires = self._expires.get(key)
+        if expires is None:
+            return False
+        if self._clock() < expires:
+            return True
+        del self._expires[key]
+        return False
+
+    def extend(self, key: str, expires_at: float) -> None:
+        """Live until `expires_at`, never shortening what is already there."""
+        if expires_at > self._expires.get(key, expires_at - 1):
+            self._expires[key] = expires_at
+        if len(self._expires) >= self._prune_at:
+            now = self._clock()
+            self._expires = {key: at for key, at in self._expires.items() if now < at}
+            self._prune_at = max(MIN_PRUNE_ENTRIES, 2 * len(self._expires))
+
+    def discard(self, key: str) -> None:
+        self._expires.pop(key, None)
 
 
 class MemoryStore:
-    """`Store` in this process's memory, for one worker.
+    """`Store` in this process's memory, for one machine.
 
     Methods never await between reading and writing, so concurrent asyncio tasks see each operation
-    as atomic. Expired records are swept when the table has doubled since the last sweep, so memory
-    stays within about twice the live records at amortised constant cost per write.
+    as atomic, as the Redis scripts are. Every table drops entries as they expire.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._records: dict[_Key, _Record] = {}
-        self._prune_at = MIN_PRUNE_ENTRIES
+        self._codes = Expiring(clock)
+        self._revoked = Expiring(clock)
+        self._families = Expiring(clock)
+        # family -> (current generation, when it rotated); an entry lives while `_families` says so.
+        self._generations: dict[str, tuple[int, float]] = {}
 
     def __len__(self) -> int:
         """How many records are held, expired or not (for tests and metrics)."""
-        return len(self._records)
+        return len(self._codes) + len(self._revoked) + len(self._families)
 
-    async def consume_once(self, jti: str, ttl: float) -> bool:
-        if self._live(("once", jti)) is not None:
+    async def redeem_code(self, family: str, *, code_ttl: float, family_ttl: float) -> bool:
+        now = self._positive(code_ttl, family_ttl)
+        if self._codes.live(family):
+            # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
+            self._ban(family, now + family_ttl)
             return False
-        self._write(("once", jti), ttl)
+        self._codes.extend(family, now + code_ttl)
+        self._set_generation(family, 1, 0.0, now + family_ttl)
         return True
 
-    async def revoke(self, jti: str, ttl: float) -> None:
-        self._write(("revoked", jti), ttl)
+    async def rotate_refresh(
+        self, family: str, generation: int, *, grace: float, family_ttl: float
+    ) -> Rotation:
+        now = self._positive(family_ttl)
+        if self._revoked.live(f"f:{family}"):
+            return Rotation(RefreshOutcome.REVOKED, 0)
+        current = self._generations.get(family) if self._families.live(family) else None
+        if current is None or generation == current[0]:
+            self._set_generation(family, generation + 1, now, now + family_ttl)
+            return Rotation(RefreshOutcome.FRESH, generation + 1)
+        latest, rotated_at = current
+        if generation == latest - 1 and now - rotated_at <= grace:
+            return Rotation(RefreshOutcome.GRACE, latest)
+        # OAuth 2.1 §4.3.1: an older refresh token presented again means one party replays it.
+        self._ban(family, now + family_ttl)
+        return Rotation(RefreshOutcome.REUSED, latest)
 
-    async def is_revoked(self, jti: str) -> bool:
-        return self._live(("revoked", jti)) is not None
-
-    async def use_refresh(self, family: str, jti: str, grace: float, ttl: float) -> RefreshOutcome:
-        if self._live(("family", family)) is not None:
-            return RefreshOutcome.REVOKED
-        # The jti is namespaced by its family so one family can never spend another's token.
-        spent = self._live(("refresh", f"{family}\x00{jti}"))
-        if spent is None:
-            self._write(("refresh", f"{family}\x00{jti}"), ttl)
-            return RefreshOutcome.FRESH
-        if self._clock() - spent.written_at < grace:
-            return RefreshOutcome.GRACE
-        # OAuth 2.1 §4.3.1: a rotated refresh token presented again means one party replays it.
-        self._write(("family", family), ttl)
-        return RefreshOutcome.REUSED
+    async def revoke_token(self, jti: str, ttl: float) -> None:
+        self._revoked.extend(f"t:{jti}", self._positive(ttl) + ttl)
 
     async def revoke_family(self, family: str, ttl: float) -> None:
-        self._write(("family", family), ttl)
+        self._ban(family, self._positive(ttl) + ttl)
 
-    async def family_revoked(self, family: str) -> bool:
-        return self._live(("family", family)) is not None
+    def is_revoked(self, jti: str, family: str | None) -> bool:
+        return self._revoked.live(f"t:{jti}") or (family is not None and self._revoked.live(f"f:{family}"))
 
     async def ping(self) -> bool:
         return True
 
-    def _live(self, key: _Key) -> _Record | None:
-        record = self._records.get(key)
-        if record is None or self._clock() < record.expires_at:
-            return record
-        del self._records[key]
-        return None
+    def _ban(self, family: str, until: float) -> None:
+        self._revoked.extend(f"f:{family}", until)
+        self._families.discard(family)
+        self._generations.pop(family, None)
 
-    def _write(self, key: _Key, ttl: float) -> None:
-        """Record `key` from now for `ttl` seconds, never shortening a live record's expiry."""
-        if ttl <= 0:
+    def _set_generation(self, family: str, generation: int, rotated_at: float, until: float) -> None:
+        self._families.extend(family, until)
+        if len(self._generations) > 2 * len(self._families):
+            self._generations = {
+                key: value for key, value in self._generations.items() if self._families.live(key)
+            }
+        self._generations[family] = (generation, rotated_at)
+
+    def _positive(self, *ttls: float) -> float:
+        if any(ttl <= 0 for ttl in ttls):
             raise ValueError("a ttl must be positive")
-        now = self._clock()
-        expires_at = now + ttl
-        existing = self._live(key)
-        if existing is not None:
-            expires_at = max(expires_at, existing.expires_at)
-        self._records[key] = _Record(now if existing is None else existing.written_at, expires_at)
-        if len(self._records) >= self._prune_at:
-            self._prune(now)
-
-    def _prune(self, now: float) -> None:
-        self._records = {key: record for key, record in self._records.items() if now < record.expires_at}
-        self._prune_at = max(MIN_PRUNE_ENTRIES, 2 * len(self._records))
+        return self._clock()

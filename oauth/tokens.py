@@ -25,12 +25,16 @@ from oauth.errors import (
     InvalidScope,
     InvalidTarget,
     InvalidToken,
+    TemporarilyUnavailable,
     UnsupportedGrantType,
 )
 from oauth.pkce import verifier_matches
 from oauth.registration import RegisteredClient
 from oauth.sealing import Claims, Sealer, TokenType
-from oauth.store import RefreshOutcome, Store
+from oauth.store import RefreshOutcome, Store, StoreUnavailable
+
+# Seconds a client is asked to wait when the token state cannot be reached.
+RETRY_AFTER_SECONDS: Final = 2
 
 TOKEN_PARAMETERS: Final = (
     "grant_type",
@@ -55,6 +59,12 @@ class Lifetimes:
     refresh_grace: float = 30
     consent: float = 600
 
+    @property
+    def family(self) -> float:
+        """How long any token of a sign-in can live: a refresh token minted at the end of the grace
+        window lives this long from the rotation, so state and bans about a family last as long."""
+        return self.refresh + self.refresh_grace + 1
+
 
 class TokenEndpoint:
     """Exchanges codes and refresh tokens for sealed access and refresh tokens."""
@@ -76,7 +86,15 @@ class TokenEndpoint:
         self._clock = clock
 
     async def exchange(self, pairs: list[tuple[str, str]], headers: Mapping[str, str]) -> dict[str, Any]:
-        """The token response (§5.1), or a ProtocolError for §5.2."""
+        """The token response (§5.1), or a ProtocolError for §5.2 (503 when the state is unreachable)."""
+        try:
+            return await self._exchange(pairs, headers)
+        except StoreUnavailable:
+            raise TemporarilyUnavailable(
+                "the token service is briefly unavailable; try again", unavailable_headers()
+            ) from None
+
+    async def _exchange(self, pairs: list[tuple[str, str]], headers: Mapping[str, str]) -> dict[str, Any]:
         form = single_values(pairs, TOKEN_PARAMETERS)
         client = await authenticate_client(form, headers, self._clients)
         grant_type = form.get("grant_type")
@@ -103,11 +121,12 @@ class TokenEndpoint:
         # RFC 7636 §4.6: checked before the code is spent, so a wrong guess cannot burn it.
         if claims.code_challenge is None or not verifier_matches(verifier, claims.code_challenge):
             raise InvalidGrant("code_verifier does not match the code_challenge")
-        if not await self._store.consume_once(claims.jti, ttl=self._remaining(claims)):
-            # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for.
-            await self._store.revoke_family(claims.jti, ttl=self._lifetimes.refresh)
+        # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for (the store does).
+        if not await self._store.redeem_code(
+            claims.jti, code_ttl=self._remaining(claims), family_ttl=self._lifetimes.family
+        ):
             raise InvalidGrant("the authorization code was already used")
-        return self._issue(claims, claims.scope, family=claims.jti)
+        return self._issue(claims, claims.scope, family=claims.jti, generation=1)
 
     async def _refresh(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         token = _required(form, "refresh_token")
@@ -120,18 +139,21 @@ class TokenEndpoint:
             if not scope or not set(scope) <= set(claims.scope):
                 raise InvalidScope("scope must be a subset of the scope originally granted")
         family = claims.fam or claims.jti
-        if await self._store.is_revoked(claims.jti):
-            raise InvalidGrant("the refresh token was revoked")
-        outcome = await self._store.use_refresh(
-            family, claims.jti, grace=self._lifetimes.refresh_grace, ttl=self._remaining(claims)
-        )
-        if outcome is RefreshOutcome.REUSED:
-            raise InvalidGrant("the refresh token was already used; every token of this sign-in is revoked")
-        if outcome is RefreshOutcome.REVOKED:
+        if self._store.is_revoked(claims.jti, family):
             raise InvalidGrant("this sign-in was revoked; connect again")
-        return self._issue(claims, scope, family=family)
+        # Tokens sealed before generations existed carry none: they are generation 0.
+        rotation = await self._store.rotate_refresh(
+            family, claims.gen or 0, grace=self._lifetimes.refresh_grace, family_ttl=self._lifetimes.family
+        )
+        if rotation.outcome is RefreshOutcome.REUSED:
+            raise InvalidGrant("the refresh token was already used; every token of this sign-in is revoked")
+        if rotation.outcome is RefreshOutcome.REVOKED:
+            raise InvalidGrant("this sign-in was revoked; connect again")
+        return self._issue(claims, scope, family=family, generation=rotation.generation)
 
-    def _issue(self, grant: Claims, scope: tuple[str, ...], *, family: str) -> dict[str, Any]:
+    def _issue(
+        self, grant: Claims, scope: tuple[str, ...], *, family: str, generation: int
+    ) -> dict[str, Any]:
         """§5.1: a Bearer access token and a rotated refresh token, both sealed."""
         access, refresh = (
             self._sealer.new_claims(
@@ -143,10 +165,11 @@ class TokenEndpoint:
                 key=grant.key,
                 lifetime=lifetime,
                 fam=family,
+                gen=gen,
             )
-            for token_type, lifetime in (
-                (TokenType.ACCESS, self._lifetimes.access),
-                (TokenType.REFRESH, self._lifetimes.refresh),
+            for token_type, lifetime, gen in (
+                (TokenType.ACCESS, self._lifetimes.access, None),
+                (TokenType.REFRESH, self._lifetimes.refresh, generation),
             )
         )
         return {
@@ -177,3 +200,8 @@ def _required(form: Mapping[str, str], name: str) -> str:
 def _same_client(claims: Claims, client: RegisteredClient) -> None:
     if not hmac.compare_digest(claims.cid.encode(), client.client_id.encode()):
         raise InvalidGrant("this grant was issued to another client")
+
+
+def unavailable_headers() -> dict[str, str]:
+    """What a 503 from the token state tells the client: when to try again."""
+    return {"retry-after": str(RETRY_AFTER_SECONDS)}

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import pytest
@@ -18,6 +18,9 @@ from starlette.types import ASGIApp
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.toolkit import Probe, build_test_registry
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
 
 TEST_SECRET_KEY = "dGVzdC1zZWNyZXQta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXM"
 TEST_API_KEY = "op-test-key-0123456789"
@@ -121,3 +124,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     skipped = reporter.stats.get("skipped", []) if reporter is not None else []
     if skipped and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server for the whole session; tests that stop or pause it restore it."""
+    from tests.redis_server import RedisServer  # it imports this module
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The test Redis, emptied, and running again if a previous test stopped or paused it."""
+    redis_server.ensure_running()
+    redis_server.flush()
+    return redis_server.url

@@ -122,3 +122,13 @@ def build_test_registry(probe: Probe) -> ToolRegistry:
             tool("crash", Empty, Empty, crash),
         ]
     )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float, interval: float = 0.02) -> float:
+    """Poll `check` until it is true, returning the seconds it took; fail after `within` seconds."""
+    started = anyio.current_time()
+    for _ in range(int(within / interval) + 1):
+        if await check():
+            return anyio.current_time() - started
+        await anyio.sleep(interval)
+    raise AssertionError(f"not true within {within} s")

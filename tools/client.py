@@ -33,7 +33,7 @@ from tools.api_errors import (
     rate_limited_error,
     timeout_error,
 )
-from tools.rate_limit import KeyedRateLimiter
+from tools.rate_limit import KeyedRateLimiter, Pacer
 from tools.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class OpenPhoneClient:
         base_url: str,
         timeout: float = DEFAULT_TIMEOUT,
         rate_limit: float = 0.0,
+        pacer: Pacer | None = None,
         app: ASGIApp | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
@@ -68,7 +69,7 @@ class OpenPhoneClient:
         self._base_url = SANDBOX_BASE if app is not None else base_url.rstrip("/")
         self._timeout = timeout
         self._app = app
-        self._limiter = KeyedRateLimiter(rate_limit)
+        self._limiter: Pacer = pacer or KeyedRateLimiter(rate_limit)
         self._retry = retry or RetryPolicy()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._session: aiohttp.ClientSession | None = None

@@ -7,6 +7,9 @@ are spaced instead: each key's requests start at least `HEADROOM/rate` seconds a
 them out. The 10% headroom absorbs the jitter between leaving here and arriving there (a request
 delayed on the way must not land within one second of the tenth after it). The schedule is computed
 synchronously on the event loop, so no lock is needed.
+
+`Pacer` is the seam: `KeyedRateLimiter` paces this process, `gateway.redis.pacer.RedisPacer` paces
+one key across every machine.
 """
 
 from __future__ import annotations
@@ -14,12 +17,20 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Protocol
 
 import anyio
 
 _PRUNE_AT: Final = 4096
 HEADROOM: Final = 1.1
+
+
+class Pacer(Protocol):
+    """Spaces each API key's upstream requests."""
+
+    async def acquire(self, api_key: str) -> None:
+        """Wait for the key's next slot."""
+        ...
 
 
 class KeyedRateLimiter:
@@ -29,6 +40,11 @@ class KeyedRateLimiter:
         self._interval = HEADROOM / rate if rate > 0 else 0.0
         self._clock = clock
         self._next_slot: dict[bytes, float] = {}
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two requests of one key (0: not paced)."""
+        return self._interval
 
     @property
     def enabled(self) -> bool:

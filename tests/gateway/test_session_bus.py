@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.session_bus import ClosedInbox, Inbox, MemorySessionBus
+from gateway.session_bus import ClosedInbox, Delivery, Inbox, MemorySessionBus
 
 pytestmark = pytest.mark.anyio
 
@@ -66,17 +66,17 @@ async def test_closing_ends_the_reader_and_refuses_senders() -> None:
 
 async def test_the_bus_delivers_only_to_live_sessions() -> None:
     bus = MemorySessionBus()
-    assert not await bus.deliver("nobody", {"id": 1})
+    assert await bus.deliver("nobody", {"id": 1}) is Delivery.GONE
     async with bus.subscribe("session") as inbox:
         assert len(bus) == 1
-        assert await bus.deliver("session", {"id": 1})
+        assert await bus.deliver("session", {"id": 1}) is Delivery.DELIVERED
         assert await anext(inbox) == {"id": 1}
     assert len(bus) == 0
-    assert not await bus.deliver("session", {"id": 2})
+    assert await bus.deliver("session", {"id": 2}) is Delivery.GONE
 
 
 async def test_delivery_to_a_stream_that_stopped_reading_gives_up() -> None:
     bus = MemorySessionBus(capacity=1, delivery_timeout=0.05)
     async with bus.subscribe("session"):
-        assert await bus.deliver("session", 1)
-        assert not await bus.deliver("session", 2)
+        assert await bus.deliver("session", 1) is Delivery.DELIVERED
+        assert await bus.deliver("session", 2) is Delivery.GONE

@@ -1,0 +1,62 @@
+"""`tools.rate_limit.Pacer` on Redis: one OpenPhone key keeps one pace across every machine.
+
+OpenPhone counts 10 requests per second per key, however many machines send them. Each request
+reserves the key's next slot with one script on Redis's clock (`scripts/pace.lua`), spaced exactly
+as the per-process pacer spaces them, then sleeps until it. The Redis key is a keyed hash of the API
+key, never the key. When Redis cannot be reached, pacing falls back to this process alone (OpenPhone's
+429s, which the retries absorb, cover the rest), so tool calls keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Final
+
+from gateway.redis.connection import UNAVAILABLE
+from gateway.redis.scripts import Scripts
+from tools.api_errors import rate_limited_error
+from tools.rate_limit import KeyedRateLimiter
+
+logger = logging.getLogger(__name__)
+
+# A request that would wait longer than this for its slot fails at once, telling when to try again,
+# rather than queueing without end behind one key's other calls.
+MAX_WAIT_SECONDS: Final = 30.0
+
+
+class RedisPacer:
+    """Spaces each key's requests across machines; `local` paces alone while Redis is unreachable."""
+
+    def __init__(self, scripts: Scripts, secret: bytes, local: KeyedRateLimiter) -> None:
+        self._scripts = scripts
+        self._secret = secret
+        self._local = local
+        self._interval_ms = round(local.interval * 1000)
+        self._alone = False
+
+    def key_id(self, api_key: str) -> str:
+        """The key's name on Redis: a hash keyed with a server secret, so it names, never reveals."""
+        return hashlib.blake2b(api_key.encode(), key=self._secret[:64], digest_size=16).hexdigest()
+
+    async def acquire(self, api_key: str) -> None:
+        if not self._interval_ms:
+            return
+        try:
+            wait_ms = await self._scripts.pace(
+                self.key_id(api_key), self._interval_ms, int(MAX_WAIT_SECONDS * 1000)
+            )
+        except UNAVAILABLE as exc:
+            if not self._alone:
+                logger.warning("pacing each process alone: Redis is unreachable (%s)", type(exc).__name__)
+            self._alone = True
+            await self._local.acquire(api_key)
+            return
+        if self._alone:
+            logger.info("pacing across machines again")
+            self._alone = False
+        if wait_ms < 0:
+            raise rate_limited_error(MAX_WAIT_SECONDS)
+        if wait_ms:
+            await asyncio.sleep(wait_ms / 1000)

@@ -1,0 +1,62 @@
+"""Where the facts that requests share live: in this process, or on Redis for several machines.
+
+Five facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`) and the OAuth
+throttle's windows. With `REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none
+of the in-memory versions is used; without it they all stay here, for one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from limits.aio.storage import MemoryStorage, Storage
+
+from gateway.inflight import Canceller, InFlightCalls
+from gateway.keys import ServerKeys
+from gateway.session_bus import MemorySessionBus, SessionBus
+from gateway.settings import Settings
+from oauth.store import MemoryStore, Store
+from tools.rate_limit import KeyedRateLimiter, Pacer
+
+Check = Callable[[], Awaitable[bool]]
+
+
+async def _nothing() -> None:
+    """Start-up or shut-down for state that needs none."""
+
+
+@dataclass(frozen=True, slots=True)
+class SharedState:
+    """The shared facts' implementations, and how to start and stop them (in the app's lifespan)."""
+
+    store: Store
+    bus: SessionBus
+    cancel: Canceller
+    pacer: Pacer
+    throttle_storage: Storage
+    # Readiness checks by name: `/readyz` answers 503 naming the one that fails.
+    checks: dict[str, Check]
+    start: Callable[[], Awaitable[None]] = field(default=_nothing)
+    aclose: Callable[[], Awaitable[None]] = field(default=_nothing)
+
+
+def build_shared_state(
+    settings: Settings, keys: ServerKeys, inflight: InFlightCalls, bus: SessionBus | None = None
+) -> SharedState:
+    """The state `settings` asks for: on Redis when `REDIS_URL` is set, else in this process."""
+    if settings.redis_url is not None:
+        # Imported only when used: a single process never loads the Redis client.
+        from gateway.redis.wiring import redis_state
+
+        return redis_state(settings.redis_url.get_secret_value(), settings, keys, inflight)
+    store = MemoryStore()
+    return SharedState(
+        store=store,
+        bus=bus or MemorySessionBus(),
+        cancel=inflight.cancel_here,
+        pacer=KeyedRateLimiter(settings.upstream_rate_limit),
+        throttle_storage=MemoryStorage(),
+        checks={"store": store.ping},
+    )
