@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -13,51 +11,11 @@ import pytest
 
 from gateway.legacy_sse import _Handlers
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
+from tests.sse import open_stream
 
 pytestmark = pytest.mark.anyio
 
 JSON = {"content-type": "application/json"}
-
-
-class EventReader:
-    """Reads `(event, data)` pairs, and keep-alive comments, from a raw SSE response."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self._lines = response.aiter_lines()
-        self.comments: list[str] = []
-
-    async def next_event(self) -> tuple[str, str]:
-        event, data = "message", []
-        with anyio.fail_after(5):
-            async for line in self._lines:
-                if line.startswith(":"):
-                    self.comments.append(line)
-                elif line.startswith("event: "):
-                    event = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    data.append(line.removeprefix("data: "))
-                elif line == "" and data:
-                    return event, "\n".join(data)
-        raise AssertionError("the stream ended")
-
-    async def next_message(self) -> Any:
-        event, data = await self.next_event()
-        assert event == "message"
-        return orjson.loads(data)
-
-
-@asynccontextmanager
-async def open_stream(http: httpx.AsyncClient, path: str = "/sse") -> AsyncIterator[tuple[EventReader, str]]:
-    """An open legacy stream and the POST endpoint its `endpoint` event announced."""
-    async with http.stream(
-        "GET", path, headers={"x-openphone-api-key": TEST_API_KEY, "accept": "text/event-stream"}
-    ) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"] == "text/event-stream"
-        reader = EventReader(response)
-        event, endpoint = await reader.next_event()
-        assert event == "endpoint"
-        yield reader, endpoint
 
 
 def ping(request_id: int = 1) -> bytes:

@@ -1,0 +1,136 @@
+"""Several real gateway processes sharing one Redis, as several Fly Machines behind one URL.
+
+Each gateway is `python -m gateway serve` on its own loopback port, all with the same SECRET_KEYS,
+PUBLIC_URL and REDIS_URL; a test picks the machine by port, as Fly's proxy would. OpenPhone is the
+sandbox served over real HTTP in this process, wrapped so the tests see when each request arrived.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Final
+
+import anyio
+import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tests.conftest import TEST_SECRET_KEY, free_port, serve
+from tools.sandbox import SandboxState, create_sandbox_app
+
+START_TIMEOUT_SECONDS: Final = 20
+
+
+class RecordingUpstream:
+    """The sandbox, noting each request's path and arrival time (monotonic), and stalling paths on demand."""
+
+    def __init__(self) -> None:
+        self.state = SandboxState()
+        self._app: ASGIApp = create_sandbox_app(self.state)
+        self.arrivals: list[tuple[str, float]] = []
+        self.stalled: dict[str, float] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.arrivals.append((scope["path"], time.monotonic()))
+            delay = self.stalled.get(scope["path"])
+            if delay:
+                await anyio.sleep(delay)
+        await self._app(scope, receive, send)
+
+
+@dataclass
+class Gateway:
+    """One gateway process."""
+
+    name: str
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway {self.name} exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gateway {self.name} was not ready within {START_TIMEOUT_SECONDS} s")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: the machine dies with its streams."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@dataclass
+class Cluster:
+    """The gateways, the upstream they share, and the public URL they all answer as."""
+
+    gateways: list[Gateway]
+    upstream: RecordingUpstream
+    public_url: str
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, index: int) -> Gateway:
+        return self.gateways[index]
+
+
+@contextmanager
+def cluster(redis_url: str, machines: int = 3, **settings: str) -> Iterator[Cluster]:
+    """`machines` gateways on one Redis and one recording sandbox upstream, stopped afterwards."""
+    upstream = RecordingUpstream()
+    ports = [free_port() for _ in range(machines)]
+    public_url = f"http://127.0.0.1:{ports[0]}"
+    for upstream_url in serve(upstream):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SECRET_KEYS": TEST_SECRET_KEY,
+            "PUBLIC_URL": public_url,
+            "REDIS_URL": redis_url,
+            "OPENPHONE_API_BASE": upstream_url,
+            "LOG_LEVEL": "WARNING",
+            "HOST": "127.0.0.1",
+            **settings,
+        }
+        gateways = [
+            Gateway(f"m{index + 1}", port, {**env, "PORT": str(port)}) for index, port in enumerate(ports)
+        ]
+        try:
+            for gateway in gateways:
+                gateway.start()
+            yield Cluster(gateways, upstream, public_url, settings)
+        finally:
+            for gateway in gateways:
+                gateway.stop()

@@ -1,0 +1,199 @@
+"""Three gateway processes on one real Redis act as one gateway (REDIS_URL): codes, refresh rotation,
+revocation, legacy SSE, cancellation and pacing, over real HTTP, machine by machine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.cluster import Cluster, cluster
+from tests.conftest import TEST_API_KEY
+from tests.oauth.flow import REDIRECT_URI, Pkce, code_for, exchange, register, tokens_for
+from tests.redis_server import RedisServer
+from tests.sse import open_stream
+from tests.toolkit import eventually
+from tools.sandbox import SANDBOX_API_KEY
+
+pytestmark = pytest.mark.anyio
+
+PROPAGATION_BOUND_SECONDS = 5.0
+JSON = {"content-type": "application/json", "accept": "application/json"}
+KEYED = {**JSON, "x-openphone-api-key": TEST_API_KEY}
+
+
+@pytest.fixture(scope="module")
+def machines(redis_server: RedisServer) -> Iterator[Cluster]:
+    redis_server.ensure_running()
+    with cluster(redis_server.url, REFRESH_GRACE_SECONDS="1", OPENPHONE_RATE_LIMIT="5") as running:
+        yield running
+
+
+@pytest.fixture
+async def web(machines: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One browser-like client per machine (cookies kept, redirects not followed)."""
+    clients = [httpx.AsyncClient(base_url=gateway.url, timeout=10) for gateway in machines.gateways]
+    try:
+        yield clients
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def rpc(method: str, request_id: int = 1, **params: Any) -> bytes:
+    return orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+
+
+async def tools_list(client: httpx.AsyncClient, access_token: str) -> int:
+    response = await client.post(
+        "/mcp",
+        content=rpc("tools/list"),
+        headers={**JSON, "authorization": f"Bearer {access_token}", "mcp-protocol-version": "2025-06-18"},
+    )
+    return response.status_code
+
+
+async def refresh(client: httpx.AsyncClient, client_id: str, refresh_token: str) -> httpx.Response:
+    return await exchange(
+        client, grant_type="refresh_token", refresh_token=refresh_token, client_id=client_id
+    )
+
+
+async def redeem(client: httpx.AsyncClient, client_id: str, code: str, pkce: Pkce) -> httpx.Response:
+    return await exchange(
+        client,
+        grant_type="authorization_code",
+        code=code,
+        code_verifier=pkce.verifier,
+        client_id=client_id,
+        redirect_uri=REDIRECT_URI,
+    )
+
+
+class TestCodes:
+    async def test_a_code_redeemed_on_one_machine_is_refused_on_another(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        client = await register(web[0])
+        pkce = Pkce.new()
+        code = await code_for(web[0], client["client_id"], pkce)
+        first = await redeem(web[1], client["client_id"], code, pkce)
+        replay = await redeem(web[0], client["client_id"], code, pkce)
+        assert first.status_code == 200
+        assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
+
+    async def test_a_replayed_code_revokes_what_the_first_redemption_issued_everywhere(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        client = await register(web[0])
+        pkce = Pkce.new()
+        code = await code_for(web[0], client["client_id"], pkce)
+        access = (await redeem(web[1], client["client_id"], code, pkce)).json()["access_token"]
+        assert await tools_list(web[2], access) == 200
+        await redeem(web[2], client["client_id"], code, pkce)
+        for machine in web:
+            await eventually(lambda m=machine: _is(tools_list(m, access), 401), PROPAGATION_BOUND_SECONDS)
+
+    async def test_concurrent_redemptions_on_three_machines_have_one_winner(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        client = await register(web[0])
+        pkce = Pkce.new()
+        code = await code_for(web[0], client["client_id"], pkce)
+        answers = await asyncio.gather(
+            *(redeem(web[i % 3], client["client_id"], code, pkce) for i in range(12))
+        )
+        assert sorted(answer.status_code for answer in answers) == [200] + [400] * 11
+
+
+class TestRefresh:
+    async def test_a_refresh_on_one_machine_rotates_for_all(self, web: list[httpx.AsyncClient]) -> None:
+        client, tokens = await tokens_for(web[0])
+        rotated = await refresh(web[1], client["client_id"], tokens["refresh_token"])
+        assert rotated.status_code == 200
+        assert (
+            await refresh(web[2], client["client_id"], rotated.json()["refresh_token"])
+        ).status_code == 200
+
+    async def test_reuse_after_the_grace_window_revokes_the_family_everywhere(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        client, tokens = await tokens_for(web[0])
+        newer = (await refresh(web[1], client["client_id"], tokens["refresh_token"])).json()
+        await asyncio.sleep(1.5)  # REFRESH_GRACE_SECONDS=1
+        reused = await refresh(web[0], client["client_id"], tokens["refresh_token"])
+        assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+        newest = await refresh(web[2], client["client_id"], newer["refresh_token"])
+        assert (newest.status_code, newest.json()["error"]) == (400, "invalid_grant")
+        for machine in web:
+            await eventually(
+                lambda m=machine: _is(tools_list(m, newer["access_token"]), 401), PROPAGATION_BOUND_SECONDS
+            )
+
+    async def test_concurrent_refreshes_on_three_machines_all_get_a_usable_answer(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        client, tokens = await tokens_for(web[0])
+        answers = await asyncio.gather(
+            *(refresh(web[i % 3], client["client_id"], tokens["refresh_token"]) for i in range(12))
+        )
+        assert [answer.status_code for answer in answers] == [200] * 12
+        # One rotation: every answer is of the new generation, so any one of them refreshes again.
+        again = await refresh(web[1], client["client_id"], answers[7].json()["refresh_token"])
+        assert again.status_code == 200
+
+
+class TestRevocation:
+    async def test_revoking_on_one_machine_reaches_every_machine(self, web: list[httpx.AsyncClient]) -> None:
+        client, tokens = await tokens_for(web[0])
+        assert [await tools_list(machine, tokens["access_token"]) for machine in web] == [200, 200, 200]
+        revoked = await web[0].post(
+            "/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
+        )
+        assert revoked.status_code == 200
+        for machine in web:
+            await eventually(
+                lambda m=machine: _is(tools_list(m, tokens["access_token"]), 401), PROPAGATION_BOUND_SECONDS
+            )
+        again = await refresh(web[2], client["client_id"], tokens["refresh_token"])
+        assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+class TestLegacySSE:
+    async def test_posts_on_other_machines_are_answered_once_each_in_order(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        async with open_stream(web[0], api_key=TEST_API_KEY) as (reader, endpoint):
+            for request_id in range(40):
+                posted = await web[1 + request_id % 2].post(
+                    endpoint, content=rpc("ping", request_id), headers=KEYED
+                )
+                assert posted.status_code == 202
+            answers = [(await reader.next_message())["id"] for _ in range(40)]
+        assert answers == list(range(40))
+
+    async def test_a_post_for_a_closed_stream_is_404_on_every_machine(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        async with open_stream(web[0]) as (_, endpoint):
+            pass
+        for machine in web:
+            posted = await machine.post(endpoint, content=rpc("ping"), headers=KEYED)
+            assert posted.status_code == 404
+
+    async def test_another_credential_cannot_post_from_another_machine(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        async with open_stream(web[0]) as (_, endpoint):
+            posted = await web[1].post(
+                endpoint, content=rpc("ping"), headers={**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+            )
+        assert posted.status_code == 404
+
+
+async def _is(status: Any, expected: int) -> bool:
+    return bool(await status == expected)
