@@ -4,12 +4,16 @@ revocation, legacy SSE, cancellation and pacing, over real HTTP, machine by mach
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import httpx2
 import orjson
 import pytest
+from mcp import Client
+from mcp.client.sse import sse_client
 
 from tests.cluster import Cluster, cluster
 from tests.conftest import TEST_API_KEY
@@ -29,7 +33,9 @@ KEYED = {**JSON, "x-openphone-api-key": TEST_API_KEY}
 @pytest.fixture(scope="module")
 def machines(redis_server: RedisServer) -> Iterator[Cluster]:
     redis_server.ensure_running()
-    with cluster(redis_server.url, REFRESH_GRACE_SECONDS="1", OPENPHONE_RATE_LIMIT="5") as running:
+    with cluster(
+        redis_server.url, REFRESH_GRACE_SECONDS="1", OPENPHONE_RATE_LIMIT="5", OAUTH_RATE_LIMIT="10000"
+    ) as running:
         yield running
 
 
@@ -195,5 +201,104 @@ class TestLegacySSE:
         assert posted.status_code == 404
 
 
+class TestSDKClient:
+    async def test_the_official_client_works_with_its_posts_landing_on_another_machine(
+        self, machines: Cluster
+    ) -> None:
+        """Legacy SSE through the official SDK, the stream on machine 1 and every POST on machine 2."""
+        other_port = machines[1].port
+        rerouted: list[int] = []
+
+        class ToAnotherMachine(httpx2.AsyncHTTPTransport):
+            async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+                if request.method == "POST":
+                    request.url = request.url.copy_with(port=other_port)
+                    response = await super().handle_async_request(request)
+                    rerouted.append(response.status_code)
+                    return response
+                return await super().handle_async_request(request)
+
+        def factory(
+            headers: dict[str, str] | None = None,
+            timeout: httpx2.Timeout | None = None,
+            auth: httpx2.Auth | None = None,
+        ) -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(headers=headers, timeout=timeout, transport=ToAnotherMachine())
+
+        headers = {"x-openphone-api-key": SANDBOX_API_KEY}
+        transport = sse_client(f"{machines[0].url}/sse", headers=headers, httpx_client_factory=factory)
+        async with Client(transport, mode="legacy") as client:
+            result = await client.call_tool("list-phone-numbers", {})
+        assert result.is_error is False
+        assert result.structured_content is not None
+        assert result.structured_content["phoneNumbers"][0]["id"] == "PNsandboxMain"
+        # Every POST (initialize, notifications/initialized, the SDK's tools/list, tools/call) went to
+        # the other machine and was accepted there.
+        assert rerouted == [202] * 4
+
+
+class TestCancellation:
+    async def test_a_cancellation_posted_to_another_machine_stops_the_call(
+        self, machines: Cluster, web: list[httpx.AsyncClient]
+    ) -> None:
+        machines.upstream.stalled["/v1/messages/AC0cancelme"] = 30
+        headers = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY, "mcp-protocol-version": "2025-06-18"}
+        call = asyncio.ensure_future(
+            web[0].post(
+                "/mcp",
+                content=rpc("tools/call", 77, name="get-message", arguments={"id": "AC0cancelme"}),
+                headers=headers,
+            )
+        )
+        await eventually(
+            lambda: _true(any(path == "/v1/messages/AC0cancelme" for path, _ in machines.upstream.arrivals)),
+            10,
+        )
+        cancelled = orjson.dumps(
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 77}}
+        )
+        assert (await web[1].post("/mcp", content=cancelled, headers=headers)).status_code == 202
+        response = await call
+        assert response.status_code == 204
+
+
+class TestPacing:
+    async def test_one_keys_calls_on_three_machines_keep_one_pace(
+        self, machines: Cluster, web: list[httpx.AsyncClient]
+    ) -> None:
+        """OPENPHONE_RATE_LIMIT=5: paced per process, three machines would send about 13 a second."""
+        started = time.monotonic()
+        headers = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        calls = [
+            web[index % 3].post(
+                "/mcp", content=rpc("tools/call", index, name="list-phone-numbers"), headers=headers
+            )
+            for index in range(24)
+        ]
+        answers = await asyncio.gather(*calls)
+        assert [answer.status_code for answer in answers] == [200] * 24
+        arrivals = sorted(
+            at for path, at in machines.upstream.arrivals if path == "/v1/phone-numbers" and at >= started
+        )
+        assert len(arrivals) == 24
+        busiest = max(sum(1 for other in arrivals if at <= other < at + 1.0) for at in arrivals)
+        assert busiest <= 7
+
+
+def test_the_oauth_throttle_counts_across_machines(redis_url: str) -> None:
+    with cluster(redis_url, machines=2, OAUTH_RATE_LIMIT="2") as throttled:
+        body = {"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"}
+        first = httpx.post(f"{throttled[0].url}/register", json=body)
+        second = httpx.post(f"{throttled[1].url}/register", json=body)
+        third = httpx.post(f"{throttled[0].url}/register", json=body)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert (third.status_code, third.json()["error"]) == (429, "too_many_requests")
+    assert int(third.headers["retry-after"]) >= 1
+
+
 async def _is(status: Any, expected: int) -> bool:
     return bool(await status == expected)
+
+
+async def _true(value: bool) -> bool:
+    return value
