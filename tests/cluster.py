@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import anyio
@@ -52,6 +53,7 @@ class Gateway:
     name: str
     port: int
     env: dict[str, str]
+    log: Path
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,12 +61,10 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "serve"], env=self.env, stdout=log, stderr=log
+            )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
             if self.process.poll() is not None:
@@ -77,6 +77,10 @@ class Gateway:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gateway {self.name} was not ready within {START_TIMEOUT_SECONDS} s")
             time.sleep(0.05)
+
+    def errors(self) -> list[str]:
+        """The ERROR lines this machine logged (a 500 always logs one)."""
+        return [line for line in self.log.read_text().splitlines() if '"level":"ERROR"' in line]
 
     def kill(self) -> None:
         """SIGKILL: the machine dies with its streams."""
@@ -108,8 +112,11 @@ class Cluster:
 
 
 @contextmanager
-def cluster(redis_url: str, machines: int = 3, **settings: str) -> Iterator[Cluster]:
-    """`machines` gateways on one Redis and one recording sandbox upstream, stopped afterwards."""
+def cluster(redis_url: str, logs: Path, machines: int = 3, **settings: str) -> Iterator[Cluster]:
+    """`machines` gateways on one Redis and one recording sandbox upstream, stopped afterwards.
+
+    Each machine's log goes to `logs`; a machine that logged an error fails the block at its end.
+    """
     upstream = RecordingUpstream()
     ports = [free_port() for _ in range(machines)]
     public_url = f"http://127.0.0.1:{ports[0]}"
@@ -125,7 +132,8 @@ def cluster(redis_url: str, machines: int = 3, **settings: str) -> Iterator[Clus
             **settings,
         }
         gateways = [
-            Gateway(f"m{index + 1}", port, {**env, "PORT": str(port)}) for index, port in enumerate(ports)
+            Gateway(f"m{index + 1}", port, {**env, "PORT": str(port)}, logs / f"m{index + 1}.log")
+            for index, port in enumerate(ports)
         ]
         try:
             for gateway in gateways:
@@ -134,3 +142,6 @@ def cluster(redis_url: str, machines: int = 3, **settings: str) -> Iterator[Clus
         finally:
             for gateway in gateways:
                 gateway.stop()
+        assert {gateway.name: gateway.errors() for gateway in gateways} == {
+            gateway.name: [] for gateway in gateways
+        }

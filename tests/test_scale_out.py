@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,8 +16,11 @@ import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 
+from gateway.keys import ServerKeys
+from gateway.settings import decode_secret_key
+from oauth.sealing import Claims, Sealer, TokenType
 from tests.cluster import Cluster, cluster
-from tests.conftest import TEST_API_KEY
+from tests.conftest import TEST_API_KEY, TEST_SECRET_KEY
 from tests.oauth.flow import REDIRECT_URI, Pkce, code_for, exchange, register, tokens_for
 from tests.redis_server import RedisServer
 from tests.sse import open_stream
@@ -31,10 +35,14 @@ KEYED = {**JSON, "x-openphone-api-key": TEST_API_KEY}
 
 
 @pytest.fixture(scope="module")
-def machines(redis_server: RedisServer) -> Iterator[Cluster]:
+def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     redis_server.ensure_running()
     with cluster(
-        redis_server.url, REFRESH_GRACE_SECONDS="1", OPENPHONE_RATE_LIMIT="5", OAUTH_RATE_LIMIT="10000"
+        redis_server.url,
+        tmp_path_factory.mktemp("machines"),
+        REFRESH_GRACE_SECONDS="1",
+        OPENPHONE_RATE_LIMIT="5",
+        OAUTH_RATE_LIMIT="10000",
     ) as running:
         yield running
 
@@ -61,6 +69,15 @@ async def tools_list(client: httpx.AsyncClient, access_token: str) -> int:
         headers={**JSON, "authorization": f"Bearer {access_token}", "mcp-protocol-version": "2025-06-18"},
     )
     return response.status_code
+
+
+async def refused_everywhere(web: list[httpx.AsyncClient], access_token: str) -> float:
+    """Wait until every machine answers `access_token` with 401; the seconds it took."""
+
+    async def refused() -> bool:
+        return [await tools_list(machine, access_token) for machine in web] == [401] * len(web)
+
+    return await eventually(refused, PROPAGATION_BOUND_SECONDS)
 
 
 async def refresh(client: httpx.AsyncClient, client_id: str, refresh_token: str) -> httpx.Response:
@@ -101,8 +118,7 @@ class TestCodes:
         access = (await redeem(web[1], client["client_id"], code, pkce)).json()["access_token"]
         assert await tools_list(web[2], access) == 200
         await redeem(web[2], client["client_id"], code, pkce)
-        for machine in web:
-            await eventually(lambda m=machine: _is(tools_list(m, access), 401), PROPAGATION_BOUND_SECONDS)
+        await refused_everywhere(web, access)
 
     async def test_concurrent_redemptions_on_three_machines_have_one_winner(
         self, web: list[httpx.AsyncClient]
@@ -135,10 +151,7 @@ class TestRefresh:
         assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
         newest = await refresh(web[2], client["client_id"], newer["refresh_token"])
         assert (newest.status_code, newest.json()["error"]) == (400, "invalid_grant")
-        for machine in web:
-            await eventually(
-                lambda m=machine: _is(tools_list(m, newer["access_token"]), 401), PROPAGATION_BOUND_SECONDS
-            )
+        await refused_everywhere(web, newer["access_token"])
 
     async def test_concurrent_refreshes_on_three_machines_all_get_a_usable_answer(
         self, web: list[httpx.AsyncClient]
@@ -161,10 +174,7 @@ class TestRevocation:
             "/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
         )
         assert revoked.status_code == 200
-        for machine in web:
-            await eventually(
-                lambda m=machine: _is(tools_list(m, tokens["access_token"]), 401), PROPAGATION_BOUND_SECONDS
-            )
+        await refused_everywhere(web, tokens["access_token"])
         again = await refresh(web[2], client["client_id"], tokens["refresh_token"])
         assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
@@ -285,8 +295,8 @@ class TestPacing:
         assert busiest <= 7
 
 
-def test_the_oauth_throttle_counts_across_machines(redis_url: str) -> None:
-    with cluster(redis_url, machines=2, OAUTH_RATE_LIMIT="2") as throttled:
+def test_the_oauth_throttle_counts_across_machines(redis_url: str, tmp_path: Path) -> None:
+    with cluster(redis_url, tmp_path, machines=2, OAUTH_RATE_LIMIT="2") as throttled:
         body = {"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"}
         first = httpx.post(f"{throttled[0].url}/register", json=body)
         second = httpx.post(f"{throttled[1].url}/register", json=body)
@@ -296,9 +306,132 @@ def test_the_oauth_throttle_counts_across_machines(redis_url: str) -> None:
     assert int(third.headers["retry-after"]) >= 1
 
 
-async def _is(status: Any, expected: int) -> bool:
-    return bool(await status == expected)
-
-
 async def _true(value: bool) -> bool:
     return value
+
+
+async def _status(response: Any) -> int:
+    return int((await response).status_code)
+
+
+class TestRedisUnreachable:
+    """Redis stopped, paused, or its subscribers cut: nothing hangs, nothing is half-written, no 500,
+    and everything recovers by itself."""
+
+    async def test_with_redis_stopped_calls_work_and_the_token_endpoints_answer_503(
+        self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        client, tokens = await tokens_for(web[0])
+        keyed = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        async with open_stream(web[0], api_key=SANDBOX_API_KEY) as (reader, endpoint):
+            redis_server.stop()
+            try:
+                assert await tools_list(web[1], tokens["access_token"]) == 200
+                call = await web[2].post(
+                    "/mcp", content=rpc("tools/call", name="list-phone-numbers"), headers=keyed
+                )
+                assert call.status_code == 200
+                refreshed = await refresh(web[1], client["client_id"], tokens["refresh_token"])
+                assert (refreshed.status_code, refreshed.json()["error"]) == (503, "temporarily_unavailable")
+                assert refreshed.headers["retry-after"] == "2"
+                revoked = await web[2].post(
+                    "/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
+                )
+                assert (revoked.status_code, revoked.json()["error"]) == (503, "temporarily_unavailable")
+                remote = await web[1].post(endpoint, content=rpc("ping", 5), headers=keyed)
+                assert (remote.status_code, remote.headers["retry-after"]) == (503, "1")
+
+                async def local_post_accepted() -> bool:
+                    return await _status(web[0].post(endpoint, content=rpc("ping", 6), headers=keyed)) == 202
+
+                await eventually(local_post_accepted, 5)
+                assert (await reader.next_message())["id"] == 6
+                ready = await web[0].get("/readyz")
+                assert (ready.status_code, ready.json()["checks"]["redis"]) == (503, False)
+                opened = await web[1].get("/sse", headers={"x-openphone-api-key": SANDBOX_API_KEY})
+                assert opened.status_code == 503
+            finally:
+                redis_server.start()
+
+            async def all_ready() -> bool:
+                return [await _status(machine.get("/readyz")) for machine in web] == [200, 200, 200]
+
+            await eventually(all_ready, 10)
+            # The refresh tried during the outage left the token usable.
+            again = await refresh(web[2], client["client_id"], tokens["refresh_token"])
+            assert again.status_code == 200
+
+            async def remote_post_accepted() -> bool:
+                return await _status(web[1].post(endpoint, content=rpc("ping", 7), headers=keyed)) == 202
+
+            await eventually(remote_post_accepted, 10)
+            assert (await reader.next_message())["id"] == 7
+
+    async def test_with_redis_paused_a_refresh_fails_fast_and_the_token_stays_usable(
+        self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        client, tokens = await tokens_for(web[0])
+        redis_server.pause()
+        try:
+            refreshed = await refresh(web[1], client["client_id"], tokens["refresh_token"])
+            ready = await web[2].get("/readyz")
+        finally:
+            redis_server.resume()
+        assert (refreshed.status_code, refreshed.json()["error"]) == (503, "temporarily_unavailable")
+        assert ready.status_code == 503
+        again = await refresh(web[1], client["client_id"], tokens["refresh_token"])
+        assert again.status_code == 200
+        assert (await refresh(web[0], client["client_id"], again.json()["refresh_token"])).status_code == 200
+
+    async def test_a_revocation_missed_while_subscribers_were_cut_is_read_back(
+        self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        """A revocation published to nobody (only written to the index) is applied on re-subscribe."""
+        _, tokens = await tokens_for(web[0])
+        family = opened_claims(machines, tokens["access_token"]).fam
+        redis = redis_server.client()
+        redis.zadd("oauth:rv:index", {f"f:{family}": int((time.time() + 600) * 1000)})
+        assert await tools_list(web[1], tokens["access_token"]) == 200
+        redis.client_kill_filter(_type="pubsub")
+        await refused_everywhere(web, tokens["access_token"])
+
+    async def test_streams_keep_receiving_after_their_subscriber_connection_is_cut(
+        self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        keyed = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        async with open_stream(web[0], api_key=SANDBOX_API_KEY) as (reader, endpoint):
+            redis_server.client().client_kill_filter(_type="pubsub")
+
+            async def accepted() -> bool:
+                return await _status(web[2].post(endpoint, content=rpc("ping", 9), headers=keyed)) == 202
+
+            await eventually(accepted, 10)
+            assert (await reader.next_message())["id"] == 9
+
+
+class TestMachineLoss:
+    async def test_a_stream_on_a_killed_machine_is_404_elsewhere_and_a_new_one_opens(
+        self, machines: Cluster, web: list[httpx.AsyncClient]
+    ) -> None:
+        keyed = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        try:
+            async with open_stream(web[2], api_key=SANDBOX_API_KEY) as (_, endpoint):
+                machines[2].kill()
+
+                async def gone() -> bool:
+                    return await _status(web[0].post(endpoint, content=rpc("ping"), headers=keyed)) == 404
+
+                await eventually(gone, 5)
+        except httpx.TransportError:
+            pass  # the killed machine's stream breaks as the test leaves it
+        finally:
+            machines[2].start()
+        async with open_stream(web[0], api_key=SANDBOX_API_KEY) as (reader, new_endpoint):
+            assert (await web[1].post(new_endpoint, content=rpc("ping", 3), headers=keyed)).status_code == 202
+            assert (await reader.next_message())["id"] == 3
+
+
+def opened_claims(machines: Cluster, access_token: str) -> Claims:
+    """What the machines sealed into a token (the tests hold the same SECRET_KEYS)."""
+    keys = ServerKeys((decode_secret_key(TEST_SECRET_KEY),))
+    return Sealer(keys, machines.public_url).open(access_token, TokenType.ACCESS)
