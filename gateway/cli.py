@@ -87,6 +87,11 @@ def serve(settings: Settings) -> None:
             "ALLOW_ENV_API_KEY is on: anyone who can reach this server acts with the "
             "OPENPHONE_API_KEY account"
         )
+    if settings.is_production and settings.redis_url is None:
+        logger.warning(
+            "REDIS_URL is not set: codes, refresh rotation, revocation, legacy SSE sessions and pacing "
+            "are kept per process; run one Machine only, or set REDIS_URL"
+        )
     drain = Drain()
     app: ASGIApp = create_app(settings, drain=drain)
     if settings.client_ip_header:

@@ -99,6 +99,11 @@ class Inbox:
         self._items.append(message)
         _wake(self._reader)
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called (the reader may still have queued messages to read)."""
+        return self._closed
+
     def close(self) -> None:
         """No more messages: the reader ends once the queue is empty, waiting senders fail."""
         self._closed = True

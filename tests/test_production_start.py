@@ -6,6 +6,7 @@ the secrets. HOST and PORT are moved to a free loopback port so the test can rea
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,22 @@ def test_the_secret_key_never_reaches_the_output(
     stdout, stderr = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
     assert stderr, "the gateway logs its start and shutdown"
     assert secret_key not in stdout + stderr
+
+
+PER_PROCESS_STATE = (
+    "REDIS_URL is not set: codes, refresh rotation, revocation, legacy SSE sessions and pacing "
+    "are kept per process; run one Machine only, or set REDIS_URL"
+)
+
+
+def test_start_without_redis_warns_once_that_state_is_per_process(
+    gateway: tuple[subprocess.Popen[str], str],
+) -> None:
+    process, url = gateway
+    wait_for_health(process, f"{url}/healthz")
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=STOP_TIMEOUT_SECONDS)
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    warnings = [line["msg"] for line in lines if line["msg"] == PER_PROCESS_STATE]
+    assert warnings == [PER_PROCESS_STATE]
+    assert [line["level"] for line in lines if line["msg"] == PER_PROCESS_STATE] == ["WARNING"]

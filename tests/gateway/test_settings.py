@@ -326,3 +326,35 @@ def test_chatgpt_tools_are_a_comma_list_of_known_tools(monkeypatch: pytest.Monke
     assert Settings().chatgpt_tools == ("send-message", "fetch-messages")
     monkeypatch.setenv("CHATGPT_TOOLS", "send-message,make-call")
     assert settings_error() == "invalid setting CHATGPT_TOOLS: unknown tool names: make-call"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("redis://default:pw@fly-gw.upstash.io:6379", id="redis"),
+        pytest.param("rediss://cache.example.test:6380/0", id="rediss"),
+        pytest.param("redis://[::1]:6379/0?protocol=2", id="ipv6"),
+    ],
+)
+def test_redis_url_accepts_redis_and_rediss(url: str) -> None:
+    settings = Settings(redis_url=url)
+    assert settings.redis_url is not None
+    assert settings.redis_url.get_secret_value() == url
+
+
+def test_an_empty_redis_url_means_no_redis() -> None:
+    assert Settings(redis_url="").redis_url is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("http://cache.example.test:6379", id="http"),
+        pytest.param("unix:///run/redis.sock", id="unix"),
+        pytest.param("redis://", id="no-host"),
+        pytest.param("cache.example.test:6379", id="no-scheme"),
+    ],
+)
+def test_a_bad_redis_url_names_the_variable_never_the_password(url: str) -> None:
+    message = settings_error(redis_url=url.replace("cache", "user:hunter2@cache"))
+    assert message == "invalid setting REDIS_URL: must be a redis:// or rediss:// URL with a host"

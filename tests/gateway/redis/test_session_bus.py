@@ -1,0 +1,123 @@
+"""Legacy-SSE delivery through Redis pub/sub (`gateway/redis/session_bus.py`), two "machines" in one
+test process, each with its own connections, on a real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+
+from gateway.redis.connection import connect
+from gateway.redis.pubsub import Channel, PubSubHub
+from gateway.redis.session_bus import RedisSessionBus, session_channel
+from gateway.session_bus import BusUnavailable, Delivery
+from tests.redis_server import RedisServer
+from tests.toolkit import eventually
+
+pytestmark = pytest.mark.anyio
+
+
+def _ignore(data: bytes) -> None:
+    """A permanent channel nobody publishes to."""
+
+
+async def machine(
+    stack: AsyncExitStack, redis_url: str, capacity: int = 256
+) -> tuple[RedisSessionBus, PubSubHub]:
+    clients = connect(redis_url)
+    stack.push_async_callback(clients.aclose)
+    hub = PubSubHub(clients.commands, {"test:permanent": Channel(_ignore)})
+    hub.start()
+    stack.push_async_callback(hub.aclose)
+
+    async def connected() -> bool:
+        return hub.connected
+
+    await eventually(connected, 5)
+    return RedisSessionBus(hub, clients.publisher, capacity), hub
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    async with AsyncExitStack() as opened:
+        yield opened
+
+
+async def test_a_message_posted_on_another_machine_reaches_the_stream(
+    stack: AsyncExitStack, redis_url: str
+) -> None:
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        assert await other.deliver("session-1", {"id": 1}) is Delivery.DELIVERED
+        assert await anext(inbox) == {"id": 1}
+
+
+async def test_messages_keep_their_order_from_any_machine(stack: AsyncExitStack, redis_url: str) -> None:
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        for index in range(30):
+            assert (
+                await (owner if index % 3 == 0 else other).deliver("session-1", index) is Delivery.DELIVERED
+            )
+        assert [await anext(inbox) for _ in range(30)] == list(range(30))
+
+
+async def test_a_session_nobody_holds_is_gone(stack: AsyncExitStack, redis_url: str) -> None:
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1"):
+        pass
+    assert await other.deliver("session-1", {"id": 1}) is Delivery.GONE
+    assert await other.deliver("never-opened", {"id": 1}) is Delivery.GONE
+    assert len(owner) == 0
+
+
+async def test_the_channel_names_a_hash_of_the_session_not_the_session(stack: AsyncExitStack) -> None:
+    channel = session_channel("signed.session-id.with-fingerprint")
+    assert channel.startswith("sse:")
+    assert "session" not in channel
+    assert len(channel) == len("sse:") + 32
+
+
+async def test_a_stream_that_falls_behind_is_closed_not_waited_for(
+    stack: AsyncExitStack, redis_url: str
+) -> None:
+    owner, _ = await machine(stack, redis_url, capacity=2)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        for index in range(3):
+            assert await other.deliver("session-1", index) is Delivery.DELIVERED
+
+        async def closed() -> bool:
+            return inbox.closed
+
+        # The third message overflows the inbox: the stream ends after what it already holds.
+        await eventually(closed, 5)
+        assert [message async for message in inbox] == [0, 1]
+
+
+async def test_with_redis_down_streams_cannot_open_and_remote_posts_are_unavailable(
+    stack: AsyncExitStack, redis_url: str, redis_server: RedisServer
+) -> None:
+    owner, owner_hub = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        redis_server.stop()
+        try:
+            assert await other.deliver("session-1", 1) is Delivery.UNAVAILABLE
+
+            async def disconnected() -> bool:
+                return not owner_hub.connected
+
+            await eventually(disconnected, 5)
+            # The stream's own machine still takes its messages, without Redis.
+            assert await owner.deliver("session-1", 2) is Delivery.DELIVERED
+            assert await anext(inbox) == 2
+            with pytest.raises(BusUnavailable):
+                async with owner.subscribe("session-2"):
+                    pass
+        finally:
+            redis_server.start()
