@@ -14,12 +14,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.spec_check import GATEWAY_STATUSES, SPEC_PATH, SpecCheck, load_spec
+from tests.spec_overlay import SOURCES
 from tests.tools.sandbox.conftest import Sandbox
 from tools.sandbox.app import ROUTES
 from tools.sandbox.data import (
     CALL_NOT_TRANSCRIBED_ID,
     CALL_PLAN_INELIGIBLE_ID,
     CALL_TRANSCRIBED_ID,
+    CALL_VOICEMAIL_ID,
+    CALL_VOICEMAIL_PROCESSING_ID,
     CONTACT_ELENA_ID,
     CONTACT_JORDAN_ID,
     JORDAN_NUMBER,
@@ -89,6 +92,20 @@ TOUR: list[tuple[str, str, dict[str, Any] | None, Any, int]] = [
     ("GET", "/v1/conversations", {"maxResults": "2", "phoneNumbers": "nothing"}, None, 400),
     ("GET", "/v1/phone-numbers", None, None, 200),
     ("GET", "/v1/phone-numbers", {"userId": "sam"}, None, 400),
+    ("GET", f"/v1/calls/{CALL_TRANSCRIBED_ID}", None, None, 200),
+    ("GET", f"/v1/calls/{CALL_VOICEMAIL_PROCESSING_ID}", None, None, 200),
+    ("GET", "/v1/calls/ACnothing", None, None, 404),
+    ("GET", "/v1/calls/nothing", None, None, 400),
+    ("GET", f"/v1/call-recordings/{CALL_PLAN_INELIGIBLE_ID}", None, None, 403),
+    ("GET", f"/v1/call-voicemails/{CALL_VOICEMAIL_ID}", None, None, 200),
+    ("GET", f"/v1/call-voicemails/{CALL_VOICEMAIL_PROCESSING_ID}", None, None, 200),
+    ("GET", f"/v1/call-voicemails/{CALL_TRANSCRIBED_ID}", None, None, 404),
+    ("GET", f"/v1/phone-numbers/{MAIN_LINE_ID}", None, None, 200),
+    ("GET", "/v1/phone-numbers/PNnothing", None, None, 404),
+    ("GET", "/v1/users", {"maxResults": "2"}, None, 200),
+    ("GET", "/v1/users", {"maxResults": "51"}, None, 400),
+    ("GET", "/v1/users/USsandboxAgent", None, None, 200),
+    ("GET", "/v1/users/USnobody", None, None, 404),
 ]
 
 
@@ -237,11 +254,15 @@ def test_the_spec_copy_is_the_published_file() -> None:
     assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() == PUBLISHED_SPEC_SHA256
 
 
-def test_the_only_overlay_makes_external_ids_optional() -> None:
-    """Notes §2.10: the newer list-contacts.md says externalIds may be omitted; nothing else changes."""
+def test_the_overlays_make_external_ids_optional_and_add_only_the_newer_operations() -> None:
+    """Notes §2.10: the newer list-contacts.md says externalIds may be omitted; notes §0.2: five
+    operations are known only from the newer docs pages. Nothing else changes."""
     published = json.loads(SPEC_PATH.read_bytes())
     overlaid = load_spec()
     parameters = overlaid["paths"]["/v1/contacts"]["get"]["parameters"]
     assert (parameters[0]["name"], parameters[0]["required"]) == ("externalIds", False)
     parameters[0]["required"] = True
+    added = {path: overlaid["paths"].pop(path) for path in SOURCES}
     assert overlaid == published
+    assert {path: list(methods) for path, methods in added.items()} == {path: ["get"] for path in SOURCES}
+    assert not set(SOURCES) & set(published["paths"])
