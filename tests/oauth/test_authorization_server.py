@@ -34,6 +34,7 @@ from tests.oauth.flow import (
     submit,
     tokens_for,
 )
+from tools.catalog import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +75,7 @@ async def test_authorization_server_metadata(web: httpx.AsyncClient, oauth_serve
         "contacts:read",
         "contacts:write",
         "calls:read",
+        "users:read",
     }
     assert (await web.get("/.well-known/openid-configuration")).json() == document
 
@@ -430,6 +432,40 @@ async def test_unticked_write_scopes_hide_tools_and_calls_get_403(
     )
 
 
+async def test_unticking_users_read_hides_the_team_directory(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    """A person may connect messaging without exposing the team: users:read is optional on consent."""
+    _, tokens = await tokens_for(web, ticked=("messages:write", "contacts:write"))
+    assert "users:read" not in tokens["scope"].split()
+    listed = (await mcp(web, tokens["access_token"], "tools/list")).json()["result"]["tools"]
+    names = {tool["name"] for tool in listed}
+    assert {"list-users", "get-user"} & names == set()
+    assert {"get-phone-number", "list-calls", "get-call"} <= names
+    refused = await mcp(web, tokens["access_token"], "tools/call", {"name": "list-users", "arguments": {}})
+    assert refused.status_code == 403
+    assert refused.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="users:read", '
+        f'resource_metadata="{oauth_server.url}/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
+async def test_a_token_granted_before_users_read_existed_still_calls_its_tools(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    """Existing grants name only the five older scopes; every tool they cover keeps working."""
+    older = ("messages:read", "messages:write", "contacts:read", "contacts:write", "calls:read")
+    claims = sealer_for(oauth_server).new_claims(
+        TokenType.ACCESS, aud=f"{oauth_server.url}/mcp", sub="f" * 16, cid="c", scope=older,
+        key="sandbox-demo-key", lifetime=3600,
+    )  # fmt: skip
+    token = sealer_for(oauth_server).seal(claims)
+    listed = (await mcp(web, token, "tools/list")).json()["result"]["tools"]
+    assert len(listed) == len(TOOL_NAMES) - 2
+    answer = await mcp(web, token, "tools/call", {"name": "list-phone-numbers", "arguments": {}})
+    assert (answer.status_code, answer.json()["result"]["isError"]) == (200, False)
+
+
 @pytest.mark.parametrize("kind", ["refresh-as-access", "expired", "wrong-audience", "code-as-access"])
 async def test_tokens_that_are_not_valid_access_tokens_get_401(
     web: httpx.AsyncClient, oauth_server: LiveServer, kind: str
@@ -471,7 +507,7 @@ async def test_a_registration_flood_from_one_address_gets_429() -> None:
 
 
 async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:
-    """Tokens of a consent that left both write scopes unticked."""
+    """Tokens of a consent that left every optional scope (both writes, users:read) unticked."""
     return (await tokens_for(web, ticked=()))[1]
 
 
