@@ -28,22 +28,22 @@ from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Call, CallSummary, Voicemail, Wire
 from tools.scopes import CALLS_READ
 
-PartT = TypeVar("PartT", bound=BaseModel)
+ReportT = TypeVar("ReportT", bound=BaseModel)
 
 
-class SummaryPart(Wire):
+class SummaryReport(Wire):
     availability: Availability | Literal["error"]
     note: str
     summary: CallSummary | None = None
 
 
-class TranscriptPart(Wire):
+class TranscriptReport(Wire):
     availability: Availability | Literal["error"]
     note: str
     dialogue: Dialogue = None
 
 
-class VoicemailPart(Wire):
+class VoicemailReport(Wire):
     availability: VoicemailAvailability | Literal["error"]
     note: str
     voicemail: Voicemail | None = Field(
@@ -53,20 +53,21 @@ class VoicemailPart(Wire):
 
 class CallDetail(Wire):
     call: Call
-    summary: SummaryPart
-    transcript: TranscriptPart
-    voicemail: VoicemailPart
+    summary: SummaryReport
+    transcript: TranscriptReport
+    voicemail: VoicemailReport
 
 
-async def _part(model: type[PartT], what: str, read: Awaitable[BaseModel]) -> PartT:
-    """`read`'s result as `model`, or an "error" part saying what failed."""
+async def _report(model: type[ReportT], name: str, read: Awaitable[BaseModel]) -> ReportT:
+    """`read`'s result as `model`, or an "error" report saying what failed."""
     try:
         return model.model_validate(dict(await read))
     except OpenPhoneError as exc:
-        return model.model_validate({"availability": "error", "note": f"The {what} could not be read: {exc}"})
+        return model.model_validate({"availability": "error", "note": f"The {name} could not be read: {exc}"})
 
 
 async def _not_requested(part: BaseModel) -> BaseModel:
+    """A part known without asking OpenPhone, awaitable like the parts that are read."""
     return part
 
 
@@ -80,16 +81,20 @@ async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
         if call.direction == "incoming" and not answered
         else _not_requested(NO_VOICEMAIL)
     )
-    parts: dict[str, BaseModel] = {}
+    reads: dict[str, tuple[type[BaseModel], Awaitable[BaseModel]]] = {
+        "summary": (SummaryReport, summary),
+        "transcript": (TranscriptReport, transcript_part(api, call)),
+        "voicemail": (VoicemailReport, voicemail),
+    }
+    reports: dict[str, BaseModel] = {}
 
-    async def read(name: str, model: type[BaseModel], what: str, reader: Awaitable[BaseModel]) -> None:
-        parts[name] = await _part(model, what, reader)
+    async def read(name: str, model: type[BaseModel], reader: Awaitable[BaseModel]) -> None:
+        reports[name] = await _report(model, name, reader)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(read, "summary", SummaryPart, "summary", summary)
-        group.start_soon(read, "transcript", TranscriptPart, "transcript", transcript_part(api, call))
-        group.start_soon(read, "voicemail", VoicemailPart, "voicemail", voicemail)
-    return CallDetail.model_validate({"call": call, **parts})
+        for name, (model, reader) in reads.items():
+            group.start_soon(read, name, model, reader)
+    return CallDetail.model_validate({"call": call, **reports})
 
 
 GET_CALL = Tool(
