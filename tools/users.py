@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from tools.arguments import Arguments, PageToken, UserId
+from tools.arguments import Arguments, PageOf50, UserId
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import PhoneNumber, User, Wire
 from tools.scopes import USERS_READ
@@ -34,17 +34,12 @@ def _member(user: User, numbers: list[PhoneNumber]) -> Member:
     return Member(**dict(user), inboxes=inboxes)
 
 
-class ListUsersArgs(Arguments):
-    max_results: int = Field(default=20, ge=1, le=50, description="Page size (1-50).")
-    page_token: PageToken | None = None
-
-
 class MemberPage(Wire):
     users: list[Member]
     next_page_token: str | None
 
 
-async def list_users(args: ListUsersArgs, context: ToolContext) -> MemberPage:
+async def list_users(args: PageOf50, context: ToolContext) -> MemberPage:
     api = context.openphone
     page = await api.list_users(max_results=args.max_results, page_token=args.page_token)
     numbers = await api.phone_numbers()
@@ -60,7 +55,7 @@ LIST_USERS = Tool(
         "List your workspace's members, a page at a time: name, email, role (owner, admin or member) "
         "and the OpenPhone numbers (inboxes) each one is a user of."
     ),
-    input_model=ListUsersArgs,
+    input_model=PageOf50,
     output_model=MemberPage,
     handler=list_users,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
