@@ -226,9 +226,9 @@ async def test_calls_without_recordings_say_why(
 
 
 async def test_recordings_of_an_unknown_call_are_an_error(
-    tool_server: LiveServer, sandbox: SandboxState
+    tool_server: LiveServer, transport: tuple[str, str], sandbox: SandboxState
 ) -> None:
-    message = failed(await call(tool_server, HTTP, "get-call-recordings", {"callId": "ACnothing"}))
+    message = failed(await call(tool_server, transport, "get-call-recordings", {"callId": "ACnothing"}))
     assert message.startswith(f"{NOT_FOUND}: Call Recording with ID ACnothing not found.")
 
 
@@ -281,9 +281,9 @@ async def test_a_processing_voicemail_has_no_transcript_or_url_yet(
 
 
 async def test_no_voicemail_is_told_apart_from_an_unknown_call(
-    tool_server: LiveServer, sandbox: SandboxState
+    tool_server: LiveServer, transport: tuple[str, str], sandbox: SandboxState
 ) -> None:
-    message = failed(await call(tool_server, HTTP, "get-voicemail", {"callId": "ACnothing"}))
+    message = failed(await call(tool_server, transport, "get-voicemail", {"callId": "ACnothing"}))
     assert message.startswith(f"{NOT_FOUND}: Call not found.")
     assert sandbox.requests == [("GET", "/v1/call-voicemails/ACnothing"), ("GET", "/v1/calls/ACnothing")]
 
@@ -324,9 +324,14 @@ async def test_no_voicemail_is_told_apart_from_an_unknown_call(
     ],
 )
 async def test_a_429_is_retried_then_succeeds(
-    tool_server: LiveServer, sandbox: SandboxState, name: str, arguments: dict[str, Any], path: str
+    tool_server: LiveServer,
+    transport: tuple[str, str],
+    sandbox: SandboxState,
+    name: str,
+    arguments: dict[str, Any],
+    path: str,
 ) -> None:
     sandbox.faults.plan("GET", path, Fault.status(429, retry_after=0))
-    ok(await call(tool_server, HTTP, name, arguments))
+    ok(await call(tool_server, transport, name, arguments))
     assert [fault.code for _, _, fault in sandbox.faults.applied] == [429]
     assert sandbox.faults.planned == ()

@@ -162,6 +162,38 @@ async def test_an_off_spec_body_is_reported() -> None:
     assert "$.data.id: 'MSG1' does not match '^AC(.*)$'" in violation
 
 
+@pytest.mark.parametrize(
+    ("path", "data", "expected"),
+    [
+        pytest.param(
+            "/v1/calls/AC1",
+            {"id": "AC1"},
+            "$.data: 'callRoute' is a required property",
+            id="call-without-the-newer-fields",
+        ),
+        pytest.param(
+            "/v1/call-voicemails/AC1",
+            {"id": "VM1", "status": "done", "duration": None, "transcript": None, "recordingUrl": None},
+            "$.data.status: 'done' is not one of ['completed', 'in-progress']",
+            id="voicemail-status",
+        ),
+        pytest.param(
+            "/v1/users/US1",
+            {"id": "AB1", "email": "a@b.test", "firstName": None, "lastName": None, "pictureUrl": None,
+             "role": "owner", "createdAt": "2026-10-01T08:00:00Z", "updatedAt": "2026-10-01T08:00:00Z"},
+            "$.data.id: 'AB1' does not match '^US(.*)$'",
+            id="user-id",
+        ),
+    ],
+)  # fmt: skip
+async def test_the_newer_operations_are_checked_too(path: str, data: dict[str, Any], expected: str) -> None:
+    """The overlays hold the newer operations to their docs pages as strictly as the spec's own."""
+    check = await _checked(_answering({"data": data}), "GET", path)
+    assert check.checked == 1
+    assert len(check.response_violations) == 1
+    assert expected in check.response_violations[0]
+
+
 async def test_a_wrong_error_code_is_reported() -> None:
     """Error bodies are held to their status's schema: a calls code on a messages 401 fails the const."""
     body = {
