@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse
 
 from landing.templating import static_url, template_environment
 from oauth.registration import RegisteredClient
-from tools.scopes import SCOPES
+from tools.scopes import OPTIONAL_SCOPES, SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
 CONSENT_SECONDS: Final = 600
@@ -48,8 +48,8 @@ def csrf_matches(cookie: str | None, form: str | None, sealed: str) -> bool:
 
 
 def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
-    """Read scopes are part of connecting; write scopes the user may untick."""
-    return [ScopeChoice(name, SCOPES[name], optional=name.endswith(":write")) for name in scopes]
+    """Most read scopes are part of connecting; the user may untick those in OPTIONAL_SCOPES."""
+    return [ScopeChoice(name, SCOPES[name], optional=name in OPTIONAL_SCOPES) for name in scopes]
 
 
 def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:

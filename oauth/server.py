@@ -43,6 +43,7 @@ from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, TokenEndpoint
 from tools.api import OpenPhone
 from tools.errors import OpenPhoneError
+from tools.scopes import OPTIONAL_SCOPES
 
 FORM: Final = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS: Final = 64
@@ -338,8 +339,9 @@ async def _form(request: Request) -> list[tuple[str, str]]:
 
 
 def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:
-    """What the user allowed: every requested read scope, and the write scopes left ticked."""
-    return tuple(scope for scope in requested if not scope.endswith(":write") or scope in ticked)
+    """What the user allowed: every requested scope that cannot be unticked, and the optional ones left
+    ticked (the write scopes and the team directory)."""
+    return tuple(scope for scope in requested if scope not in OPTIONAL_SCOPES or scope in ticked)
 
 
 def _client_ip(request: Request) -> str:

@@ -1,9 +1,11 @@
 """SpecCheck: an ASGI wrapper that validates every exchange against OpenPhone's own OpenAPI spec.
 
 The spec is `tests/openphone-openapi-v1.json`, a byte-identical copy of openapi-v1.json (OpenPhone's
-OpenAPI 3.1 file, 2025-06 build), read with openapi-core. It gets ONE overlay: `GET /v1/contacts`
-`externalIds` is optional, as the newer official docs page list-contacts.md says ("When omitted,
-returns all contacts for the organization"; openphone-api-notes.md §2.10).
+OpenAPI 3.1 file, 2025-06 build), read with openapi-core. It gets overlays from the newer official docs
+pages: `GET /v1/contacts` `externalIds` is optional, as list-contacts.md says ("When omitted, returns
+all contacts for the organization"; openphone-api-notes.md §2.10), and the five operations only those
+pages document (get a call, a voicemail, a phone number by id, list and get users) are added with
+their sources (tests/spec_overlay.py).
 
 openapi-core's check of the spec document itself is off: the file has one schema error, outside the
 routes the sandbox serves (`GET /v1/webhooks` `userId` has `examples: "U55wgP5I5"`, a string where
@@ -35,6 +37,8 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tests.spec_overlay import add_newer_operations
+
 SPEC_PATH: Final = Path(__file__).with_name("openphone-openapi-v1.json")
 SERVER_URL: Final = "https://api.openphone.com"
 # Answered by the API gateway in front of every operation (rate limit, upstream down), so no
@@ -44,11 +48,13 @@ _DETAIL_LIMIT: Final = 300
 
 
 def load_spec() -> dict[str, Any]:
-    """The spec with its one overlay: `externalIds` on `GET /v1/contacts` is optional."""
+    """The spec with its overlays: `externalIds` on `GET /v1/contacts` is optional, and the newer
+    operations are added."""
     spec: dict[str, Any] = json.loads(SPEC_PATH.read_bytes())
     for parameter in spec["paths"]["/v1/contacts"]["get"]["parameters"]:
         if parameter["name"] == "externalIds":
             parameter["required"] = False
+    add_newer_operations(spec)
     return spec
 
 

@@ -29,7 +29,10 @@ from tools.resources import (
     Message,
     Page,
     PhoneNumber,
+    Recording,
     Transcript,
+    User,
+    Voicemail,
 )
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -103,9 +106,17 @@ class OpenPhoneAPI:
         self._inboxes.put(self._fingerprint, numbers)
         return numbers
 
+    async def phone_numbers(self) -> list[PhoneNumber]:
+        """The workspace's numbers from the inbox cache, fetched only when the cache has none."""
+        return self._inboxes.get(self._fingerprint) or await self.list_phone_numbers()
+
+    async def get_phone_number(self, phone_number_id: str) -> PhoneNumber:
+        """`GET /v1/phone-numbers/{phoneNumberId}` (newer docs only, notes §2.12)."""
+        return _data(PhoneNumber, await self._get(f"/v1/phone-numbers/{_segment(phone_number_id)}"))
+
     async def resolve_inbox(self, inbox: str) -> PhoneNumber:
         """The workspace number an inbox reference (a `PN…` id or E.164) names, or a ToolError."""
-        numbers = self._inboxes.get(self._fingerprint) or await self.list_phone_numbers()
+        numbers = await self.phone_numbers()
         attribute = "id" if is_inbox_id(inbox) else "number"
         for number in numbers:
             if getattr(number, attribute) == inbox:
@@ -177,6 +188,18 @@ class OpenPhoneAPI:
         params = _thread(inbox_id, [participant], max_results, created_after, created_before, page_token)
         return _page(Call, await self._get("/v1/calls", params))
 
+    async def get_call(self, call_id: str) -> Call:
+        """`GET /v1/calls/{callId}` (newer docs only, notes §2.5)."""
+        return _data(Call, await self._get(f"/v1/calls/{_segment(call_id)}"))
+
+    async def get_recordings(self, call_id: str) -> list[Recording]:
+        """`GET /v1/call-recordings/{callId}`: the segments, oldest first (not paginated)."""
+        return _parse_list(Recording, await self._get(f"/v1/call-recordings/{_segment(call_id)}"))
+
+    async def get_voicemail(self, call_id: str) -> Voicemail:
+        """`GET /v1/call-voicemails/{callId}` (newer docs only, notes §2.9)."""
+        return _data(Voicemail, await self._get(f"/v1/call-voicemails/{_segment(call_id)}"))
+
     async def get_transcript(self, call_id: str) -> Transcript:
         return _data(Transcript, await self._get(f"/v1/call-transcripts/{_segment(call_id)}"))
 
@@ -203,13 +226,18 @@ class OpenPhoneAPI:
         self, *, max_results: int, external_ids: list[str], page_token: str | None = None
     ) -> Page[Contact]:
         params = [("externalIds", external_id) for external_id in external_ids]
-        params.append(("maxResults", str(max_results)))
-        if page_token is not None:
-            params.append(("pageToken", page_token))
-        return _page(Contact, await self._get("/v1/contacts", params))
+        return _page(Contact, await self._get("/v1/contacts", params + _paging(max_results, page_token)))
 
     async def list_custom_fields(self) -> list[CustomFieldDefinition]:
         return _parse_list(CustomFieldDefinition, await self._get("/v1/contact-custom-fields"))
+
+    # Users (newer docs only, notes §2.13) ---------------------------------------------------------
+
+    async def list_users(self, *, max_results: int, page_token: str | None = None) -> Page[User]:
+        return _page(User, await self._get("/v1/users", _paging(max_results, page_token)))
+
+    async def get_user(self, user_id: str) -> User:
+        return _data(User, await self._get(f"/v1/users/{_segment(user_id)}"))
 
 
 def _thread(
@@ -227,6 +255,12 @@ def _thread(
     optional = {"createdAfter": created_after, "createdBefore": created_before, "pageToken": page_token}
     params += [(name, value) for name, value in optional.items() if value is not None]
     return params
+
+
+def _paging(max_results: int, page_token: str | None) -> list[tuple[str, str]]:
+    """`maxResults` (always: the API requires it) and `pageToken` when resuming."""
+    params = [("maxResults", str(max_results))]
+    return params if page_token is None else [*params, ("pageToken", page_token)]
 
 
 def _segment(identifier: str) -> str:

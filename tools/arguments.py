@@ -41,6 +41,15 @@ PageToken = Annotated[
         description="The nextPageToken of a previous call, to get the next page.",
     ),
 ]
+
+
+class PageOf50(Arguments):
+    """A page of a list OpenPhone serves at most 50 at a time (contacts, users: notes §3.3)."""
+
+    max_results: int = Field(default=20, ge=1, le=50, description="Page size (1-50).")
+    page_token: PageToken | None = None
+
+
 OpaqueId = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),

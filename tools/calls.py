@@ -1,4 +1,4 @@
-"""Call tools: transcripts of the calls with one participant, and one call's AI summary.
+"""Call tools: the calls with one participant, with or without transcripts, and one call's AI summary.
 
 Transcripts and summaries exist only for answered calls on plans that include them (Business and
 Scale), and only once processing is done (openphone-api-notes.md §2.7-2.8). Each call says which:
@@ -7,7 +7,7 @@ transcript attached, not transcribed, still processing, failed, or not on this p
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 import anyio
 from pydantic import Field
@@ -18,7 +18,7 @@ from tools.errors import OpenPhoneError
 from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
-from tools.resources import Call, CallSummary, DialogueLine, Wire
+from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
 from tools.scopes import CALLS_READ
 
 TRANSCRIPT_CONCURRENCY: Final = 4
@@ -50,22 +50,32 @@ _FROM_STATUS: Final[dict[str, Availability]] = {
 }
 
 
-class FetchTranscriptsArgs(Arguments):
+class ListCallsArgs(Arguments):
     inbox: InboxRef
     participant: PhoneNumber = Field(description="The other party of the calls, E.164.")
     created_after: Instant | None = None
     created_before: Instant | None = None
-    max_results: int = Field(default=10, ge=1, le=50, description="At most this many calls (1-50).")
+    max_results: int = Field(default=10, ge=1, le=100, description="At most this many calls (1-100).")
     page_token: PageToken | None = None
 
 
-class CallTranscript(Wire):
-    call: Call
+class FetchTranscriptsArgs(ListCallsArgs):
+    max_results: int = Field(default=10, ge=1, le=50, description="At most this many calls (1-50).")
+
+
+Dialogue = Annotated[
+    list[DialogueLine] | None, Field(description="Who said what; `identifier` is the speaker's number.")
+]
+
+
+class TranscriptPart(Wire):
     availability: Availability
     note: str
-    dialogue: list[DialogueLine] | None = Field(
-        default=None, description="Who said what; `identifier` is the speaker's number."
-    )
+    dialogue: Dialogue = None
+
+
+class CallTranscript(TranscriptPart):
+    call: Call
 
 
 class FetchTranscriptsResult(Wire):
@@ -74,24 +84,30 @@ class FetchTranscriptsResult(Wire):
     next_page_token: str | None
 
 
-async def _transcript(api: OpenPhoneAPI, call: Call) -> CallTranscript:
-    if call.answered_at is None and call.status != "completed":
-        return CallTranscript(call=call, availability="not-answered", note=_NOTES["not-answered"])
+def was_answered(call: Call) -> bool:
+    """Whether anyone took the call; only answered calls have transcripts, summaries and recordings."""
+    return call.answered_at is not None or call.status == "completed"
+
+
+async def transcript_part(api: OpenPhoneAPI, call: Call) -> TranscriptPart:
+    """The call's transcript, or why there is none (no request for an unanswered call)."""
+    if not was_answered(call):
+        return TranscriptPart(availability="not-answered", note=_NOTES["not-answered"])
     try:
         transcript = await api.get_transcript(call.id)
     except OpenPhoneError as exc:
         if exc.status == 403:
-            return CallTranscript(call=call, availability="not-on-plan", note=_NOTES["not-on-plan"])
+            return TranscriptPart(availability="not-on-plan", note=_NOTES["not-on-plan"])
         if exc.status == 404:
-            return CallTranscript(call=call, availability="absent", note=_NOTES["absent"])
+            return TranscriptPart(availability="absent", note=_NOTES["absent"])
         raise
     availability = _FROM_STATUS[transcript.status]
     dialogue = transcript.dialogue if availability == "completed" else None
-    return CallTranscript(call=call, availability=availability, note=_NOTES[availability], dialogue=dialogue)
+    return TranscriptPart(availability=availability, note=_NOTES[availability], dialogue=dialogue)
 
 
-async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContext) -> FetchTranscriptsResult:
-    api = context.openphone
+async def _call_page(api: OpenPhoneAPI, args: ListCallsArgs) -> tuple[str, Page[Call]]:
+    """The inbox's id and one page of its calls with the participant, newest first."""
     inbox = await inbox_id(api, args.inbox)
     page = await api.list_calls(
         inbox,
@@ -102,15 +118,22 @@ async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContex
         page_token=args.page_token,
     )
     calls = sorted(page.data, key=lambda call: call.created_at, reverse=True)
-    results: list[CallTranscript | None] = [None] * len(calls)
+    return inbox, Page[Call](data=calls, next_page_token=page.next_page_token)
+
+
+async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContext) -> FetchTranscriptsResult:
+    api = context.openphone
+    inbox, page = await _call_page(api, args)
+    results: list[CallTranscript | None] = [None] * len(page.data)
     gate = anyio.Semaphore(TRANSCRIPT_CONCURRENCY)
 
     async def fetch(index: int, call: Call) -> None:
         async with gate:
-            results[index] = await _transcript(api, call)
+            part = await transcript_part(api, call)
+            results[index] = CallTranscript(call=call, **dict(part))
 
     async with anyio.create_task_group() as group:
-        for index, call in enumerate(calls):
+        for index, call in enumerate(page.data):
             group.start_soon(fetch, index, call)
     return FetchTranscriptsResult(
         inbox_id=inbox,
@@ -135,6 +158,41 @@ FETCH_CALL_TRANSCRIPTS = Tool(
 )
 
 
+class CallList(Wire):
+    inbox_id: str
+    calls: list[Call] = Field(description="Newest first.")
+    next_page_token: str | None
+    note: str
+
+
+_LIST_NOTE: Final = (
+    "A call list does not say whether a call has a recording, voicemail, summary or transcript; "
+    "get-call reads the summary, transcript and voicemail of one call, get-call-recordings its audio."
+)
+
+
+async def list_calls(args: ListCallsArgs, context: ToolContext) -> CallList:
+    inbox, page = await _call_page(context.openphone, args)
+    return CallList(inbox_id=inbox, calls=page.data, next_page_token=page.next_page_token, note=_LIST_NOTE)
+
+
+LIST_CALLS = Tool(
+    name="list-calls",
+    title="List calls",
+    description=(
+        "List the calls between one of your numbers (`inbox`) and one `participant`, newest first: "
+        "direction, status, who answered, duration and times, a page at a time, with an optional time "
+        "window. Cheaper than fetch-call-transcripts; use get-call for one call's summary, transcript "
+        "and voicemail."
+    ),
+    input_model=ListCallsArgs,
+    output_model=CallList,
+    handler=list_calls,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=CALLS_READ,
+)
+
+
 class GetCallSummaryArgs(Arguments):
     call_id: OpaqueId = Field(description="The call id (AC…), e.g. from fetch-call-transcripts.")
 
@@ -145,15 +203,25 @@ class CallSummaryResult(Wire):
     note: str
 
 
-async def get_call_summary(args: GetCallSummaryArgs, context: ToolContext) -> CallSummaryResult:
+NOT_ANSWERED_SUMMARY: Final = CallSummaryResult(
+    summary=None, availability="not-answered", note=_SUMMARY_NOTES["not-answered"]
+)
+
+
+async def summary_part(api: OpenPhoneAPI, call_id: str) -> CallSummaryResult:
+    """The call's summary, or why there is none."""
     try:
-        summary = await context.openphone.get_summary(args.call_id)
+        summary = await api.get_summary(call_id)
     except OpenPhoneError as exc:
         if exc.status != 403:
             raise
         return CallSummaryResult(summary=None, availability="not-on-plan", note=_SUMMARY_NOTES["not-on-plan"])
     availability = _FROM_STATUS[summary.status]
     return CallSummaryResult(summary=summary, availability=availability, note=_SUMMARY_NOTES[availability])
+
+
+async def get_call_summary(args: GetCallSummaryArgs, context: ToolContext) -> CallSummaryResult:
+    return await summary_part(context.openphone, args.call_id)
 
 
 GET_CALL_SUMMARY = Tool(

@@ -9,7 +9,9 @@ from collections.abc import Collection
 from typing import Any, Final
 
 from tools.bulk import BULK_MESSAGES
-from tools.calls import FETCH_CALL_TRANSCRIPTS, GET_CALL_SUMMARY
+from tools.call_detail import GET_CALL
+from tools.call_media import GET_CALL_RECORDINGS, GET_VOICEMAIL
+from tools.calls import FETCH_CALL_TRANSCRIPTS, GET_CALL_SUMMARY, LIST_CALLS
 from tools.contacts import (
     CREATE_CONTACT,
     DELETE_CONTACT,
@@ -19,8 +21,9 @@ from tools.contacts import (
     UPDATE_CONTACT,
 )
 from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, SEND_MESSAGE
-from tools.phone_numbers import LIST_PHONE_NUMBERS
+from tools.phone_numbers import GET_PHONE_NUMBER, LIST_PHONE_NUMBERS
 from tools.registry import Tool, ToolRegistry
+from tools.users import GET_USER, LIST_USERS
 
 OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     SEND_MESSAGE,
@@ -37,6 +40,13 @@ OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     UPDATE_CONTACT,
     DELETE_CONTACT,
     LIST_CONTACT_CUSTOM_FIELDS,
+    LIST_CALLS,
+    GET_CALL,
+    GET_CALL_RECORDINGS,
+    GET_VOICEMAIL,
+    LIST_USERS,
+    GET_USER,
+    GET_PHONE_NUMBER,
 )
 TOOL_NAMES: Final = tuple(tool.name for tool in OPENPHONE_TOOLS)
 # What ChatGPT sees by default (the `CHATGPT_TOOLS` setting): the tasks its connectors are used for.

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import Field, model_validator
 
-from tools.arguments import Arguments, NoArguments, OpaqueId, PageToken
+from tools.arguments import Arguments, NoArguments, OpaqueId, PageOf50
 from tools.phone import PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
@@ -168,12 +168,10 @@ DELETE_CONTACT = Tool(
 )
 
 
-class ListContactsArgs(Arguments):
+class ListContactsArgs(PageOf50):
     external_ids: list[Annotated[str, Field(min_length=1, max_length=75)]] | None = Field(
         default=None, min_length=1, max_length=50, description="Only contacts with these externalIds."
     )
-    max_results: int = Field(default=20, ge=1, le=50, description="Page size (1-50).")
-    page_token: PageToken | None = None
 
 
 class ContactPage(Wire):

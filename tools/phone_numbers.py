@@ -1,10 +1,11 @@
-"""`list-phone-numbers`: the workspace's OpenPhone numbers (inboxes), the starting point of most tasks."""
+"""The workspace's OpenPhone numbers (inboxes), the starting point of most tasks: all, or one."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from tools.arguments import NoArguments
+from tools.arguments import Arguments, NoArguments
+from tools.phone import InboxRef, is_inbox_id
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import PhoneNumber, Wire
 from tools.scopes import MESSAGES_READ
@@ -30,6 +31,33 @@ LIST_PHONE_NUMBERS = Tool(
     input_model=NoArguments,
     output_model=PhoneNumberList,
     handler=list_phone_numbers,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=MESSAGES_READ,
+)
+
+
+class GetPhoneNumberArgs(Arguments):
+    inbox: InboxRef
+
+
+async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> PhoneNumber:
+    """By id, OpenPhone's get-by-id; by number, the workspace's list (naming its numbers if none match)."""
+    api = context.openphone
+    if is_inbox_id(args.inbox):
+        return await api.get_phone_number(args.inbox)
+    return await api.resolve_inbox(args.inbox)
+
+
+GET_PHONE_NUMBER = Tool(
+    name="get-phone-number",
+    title="Get a phone number",
+    description=(
+        "Get one of your workspace's OpenPhone numbers (inboxes) by its id (PN…) or the number itself: "
+        "name, users, and messaging and calling restrictions."
+    ),
+    input_model=GetPhoneNumberArgs,
+    output_model=PhoneNumber,
+    handler=get_phone_number,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=MESSAGES_READ,
 )

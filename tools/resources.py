@@ -55,10 +55,52 @@ class Call(Wire):
     participants: list[str]
     phone_number_id: str | None = None
     user_id: str | None = None
-    duration: int | None = None
+    duration: int | None = Field(default=None, description="Seconds.")
     created_at: str
     answered_at: str | None = None
+    answered_by: str | None = Field(default=None, description="The user (US…) who answered an incoming call.")
+    initiated_by: str | None = Field(default=None, description="The user (US…) who placed an outgoing call.")
     completed_at: str | None = None
+    forwarded_from: str | None = None
+    forwarded_to: str | None = None
+    call_route: str | None = Field(
+        default=None, description="How an incoming call arrived (phone-number or phone-menu), where given."
+    )
+    ai_handled: str | None = Field(default=None, description="ai-agent when AI answered, where given.")
+
+
+class Recording(Wire):
+    """One segment of a call recording (openapi-v1.json getCallRecordings_v1)."""
+
+    id: str
+    status: str | None = None
+    duration: int | None = Field(default=None, description="Seconds.")
+    start_time: str | None = None
+    type: str | None = None
+    url: str | None = Field(default=None, description="Sensitive: anyone holding it can play the audio.")
+
+
+class Voicemail(Wire):
+    """A call's voicemail (notes §2.9); every field but id and status is null while processing."""
+
+    id: str
+    status: Literal["completed", "in-progress"]
+    duration: int | None = Field(default=None, description="Seconds.")
+    transcript: str | None = None
+    recording_url: str | None = Field(default=None, description="Sensitive: anyone holding it can play it.")
+
+
+class User(Wire):
+    """A workspace member (notes §2.13)."""
+
+    id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    role: str | None = Field(default=None, description="owner, admin or member.")
+    picture_url: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class DialogueLine(Wire):

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tools.sandbox import SANDBOX_API_KEY
+from tools.scopes import OPTIONAL_SCOPES
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 _HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)">')
@@ -82,7 +83,7 @@ async def submit(
         "request": form.request,
         "csrf": form.csrf if csrf is None else csrf,
         "api_key": api_key,
-        "scope": list(scopes if scopes is not None else ("messages:write", "contacts:write")),
+        "scope": list(scopes if scopes is not None else sorted(OPTIONAL_SCOPES)),
         "action": action,
     }
     return await web.post(urlsplit(form.action).path, data=fields)

@@ -34,6 +34,7 @@ from tests.oauth.flow import (
     submit,
     tokens_for,
 )
+from tools.catalog import TOOL_NAMES
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +75,7 @@ async def test_authorization_server_metadata(web: httpx.AsyncClient, oauth_serve
         "contacts:read",
         "contacts:write",
         "calls:read",
+        "users:read",
     }
     assert (await web.get("/.well-known/openid-configuration")).json() == document
 
@@ -410,24 +412,65 @@ async def mcp(
     )
 
 
+async def listed_names(web: httpx.AsyncClient, token: str) -> set[str]:
+    return {tool["name"] for tool in (await mcp(web, token, "tools/list")).json()["result"]["tools"]}
+
+
+async def refusal(web: httpx.AsyncClient, token: str, tool: str) -> str:
+    """The WWW-Authenticate of the 403 a call of `tool` gets."""
+    refused = await mcp(web, token, "tools/call", {"name": tool, "arguments": {}})
+    assert refused.status_code == 403
+    return refused.headers["www-authenticate"]
+
+
+def insufficient(server: LiveServer, scope: str) -> str:
+    return (
+        f'Bearer error="insufficient_scope", scope="{scope}", '
+        f'resource_metadata="{server.url}/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
 async def test_unticked_write_scopes_hide_tools_and_calls_get_403(
     web: httpx.AsyncClient, oauth_server: LiveServer
 ) -> None:
     tokens = await narrow_tokens(web)
     assert set(tokens["scope"].split()) == {"messages:read", "contacts:read", "calls:read"}
-    names = {
-        tool["name"]
-        for tool in (await mcp(web, tokens["access_token"], "tools/list")).json()["result"]["tools"]
-    }
+    names = await listed_names(web, tokens["access_token"])
     assert "fetch-messages" in names
     assert "send-message" not in names
     assert "delete-contact" not in names
-    refused = await mcp(web, tokens["access_token"], "tools/call", {"name": "send-message", "arguments": {}})
-    assert refused.status_code == 403
-    assert refused.headers["www-authenticate"] == (
-        'Bearer error="insufficient_scope", scope="messages:write", '
-        f'resource_metadata="{oauth_server.url}/.well-known/oauth-protected-resource/mcp"'
+    assert await refusal(web, tokens["access_token"], "send-message") == insufficient(
+        oauth_server, "messages:write"
     )
+
+
+async def test_unticking_users_read_hides_the_team_directory(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    """A person may connect messaging without exposing the team: users:read is optional on consent."""
+    _, tokens = await tokens_for(web, ticked=("messages:write", "contacts:write"))
+    assert "users:read" not in tokens["scope"].split()
+    names = await listed_names(web, tokens["access_token"])
+    assert {"list-users", "get-user"} & names == set()
+    assert {"get-phone-number", "list-calls", "get-call"} <= names
+    assert await refusal(web, tokens["access_token"], "list-users") == insufficient(
+        oauth_server, "users:read"
+    )
+
+
+async def test_a_token_granted_before_users_read_existed_still_calls_its_tools(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    """Existing grants name only the five older scopes; every tool they cover keeps working."""
+    older = ("messages:read", "messages:write", "contacts:read", "contacts:write", "calls:read")
+    claims = sealer_for(oauth_server).new_claims(
+        TokenType.ACCESS, aud=f"{oauth_server.url}/mcp", sub="f" * 16, cid="c", scope=older,
+        key="sandbox-demo-key", lifetime=3600,
+    )  # fmt: skip
+    token = sealer_for(oauth_server).seal(claims)
+    assert await listed_names(web, token) == set(TOOL_NAMES) - {"list-users", "get-user"}
+    answer = await mcp(web, token, "tools/call", {"name": "list-phone-numbers", "arguments": {}})
+    assert (answer.status_code, answer.json()["result"]["isError"]) == (200, False)
 
 
 @pytest.mark.parametrize("kind", ["refresh-as-access", "expired", "wrong-audience", "code-as-access"])
@@ -471,7 +514,7 @@ async def test_a_registration_flood_from_one_address_gets_429() -> None:
 
 
 async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:
-    """Tokens of a consent that left both write scopes unticked."""
+    """Tokens of a consent that left every optional scope (both writes, users:read) unticked."""
     return (await tokens_for(web, ticked=()))[1]
 
 

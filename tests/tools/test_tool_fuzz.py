@@ -1,4 +1,5 @@
-"""Hypothesis: arbitrary tool arguments never produce a 500, an internal error or a traceback."""
+"""Hypothesis: arbitrary tool arguments, to every tool of the catalogue, never produce a 500, an internal
+error or a traceback."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ SAMPLES = (
     "PN",
     "+999",
     "ACsandboxMsgAlpha01",
+    seed.CALL_VOICEMAIL_ID,
+    seed.CALL_VOICEMAIL_PROCESSING_ID,
+    seed.CALL_TWO_RECORDINGS_ID,
+    seed.OWNER_USER_ID,
     seed.CONTACT_JORDAN_ID,
     "2026-10-01T00:00:00Z",
     "../../v1/webhooks",

@@ -1,4 +1,5 @@
-"""What the gateway logs while tools run: never a key, a token, a message body or a full phone number."""
+"""What the gateway logs while tools run: never a key, a token, a message body, a full phone number
+or a recording URL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ HTTP = ("streamable", "legacy")
 BODY = "Door code is 4471, see you at six"
 BAD_KEY = "op-wrong-key-5d41402abc4b2a76"
 PHONE = re.compile(r"\+?\d{10,15}")
+RECORDING_HOST = "recordings.sandbox.invalid"
 # The gateway runs in this process; the SDK client's own debug logs (which echo what it sends) are not ours.
 SERVER_LOGGERS = ("tools", "gateway", "uvicorn", "aiohttp", "starlette", "asyncio")
 
@@ -56,3 +58,28 @@ async def test_logs_hold_no_key_body_or_phone_number(
         assert "4471" not in text
         assert "ana@example.com" not in text
         assert not PHONE.search(text), text
+
+
+async def test_logs_hold_no_recording_or_voicemail_url(
+    tool_server: LiveServer, sandbox: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recording and voicemail URLs let anyone play the audio, so no log line may carry one."""
+    caplog.set_level(logging.DEBUG)
+    sandbox.faults.plan("GET", "/v1/call-recordings/{callId}", Fault.status(429, retry_after=0))
+    for name, call_id in (
+        ("get-call-recordings", seed.CALL_TWO_RECORDINGS_ID),
+        ("get-call-recordings", seed.CALL_TRANSCRIBED_ID),
+        ("get-voicemail", seed.CALL_VOICEMAIL_ID),
+        ("get-call", seed.CALL_VOICEMAIL_ID),
+    ):
+        result = await call(tool_server, HTTP, name, {"callId": call_id})
+        assert RECORDING_HOST in str(result.structured_content)
+    logged = [record for record in caplog.records if record.name.startswith(SERVER_LOGGERS)]
+    paths = [record.getMessage() for record in logged if record.name == "tools.client"]
+    assert any(f"/v1/call-voicemails/{seed.CALL_VOICEMAIL_ID}" in line for line in paths), paths
+    for record in logged:
+        text = record.getMessage() + (
+            logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        )
+        assert RECORDING_HOST not in text
+        assert ".mp3" not in text

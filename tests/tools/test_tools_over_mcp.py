@@ -18,12 +18,6 @@ from tools.scopes import SCOPES
 
 pytestmark = pytest.mark.anyio
 
-TRANSPORTS = [
-    pytest.param(("streamable", "legacy"), id="streamable-http"),
-    pytest.param(("streamable", "2026-07-28"), id="streamable-2026-07-28"),
-    pytest.param(("/sse", "legacy"), id="legacy-sse"),
-]
-
 
 async def call(
     server: LiveServer, transport: tuple[str, str], name: str, arguments: dict[str, Any], **headers: str
@@ -45,12 +39,6 @@ def failed(result: CallToolResult) -> str:
     assert result.is_error is True
     assert result.structured_content is None
     return text_of(result)
-
-
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> tuple[str, str]:
-    transport: tuple[str, str] = request.param
-    return transport
 
 
 # tools/list -----------------------------------------------------------------------------------------

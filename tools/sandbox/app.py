@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tools.sandbox import newer
 from tools.sandbox import state as workspace
 from tools.sandbox.data import CUSTOM_FIELDS
 from tools.sandbox.errors import (
@@ -31,13 +32,15 @@ from tools.sandbox.errors import (
     CONTACT_ERRORS,
     CONVERSATION_ERRORS,
     CUSTOM_FIELD_ERRORS,
+    GET_CALL_ERRORS,
     MESSAGE_ERRORS,
     PHONE_NUMBER_ERRORS,
     RECORDING_ERRORS,
     SUMMARY_ERRORS,
     TRANSCRIPT_ERRORS,
+    USER_ERRORS,
+    VOICEMAIL_ERRORS,
     Family,
-    InvalidRequest,
     RateLimited,
     SandboxError,
     Unauthorized,
@@ -57,9 +60,8 @@ from tools.sandbox.rules import (
     QueryReader,
     SendMessageBody,
     UpdateContactBody,
-    error_item,
+    path_id,
     read_json_body,
-    summarize,
 )
 from tools.sandbox.state import ActivityFilter, ConversationFilter, SandboxState, Window
 
@@ -89,11 +91,7 @@ def _json(payload: Any, status_code: int = 200) -> JSONResponse:
 
 def _ac_path_id(request: Request, name: str) -> str:
     """A path id the spec patterns `^AC(.*)$` (messages and calls share the AC prefix, notes §3.5)."""
-    value = str(request.path_params[name])
-    if not AC_ID.fullmatch(value):
-        errors = [error_item(f"/{name}", f"Expected string to match {AC_ID_SPEC}", "string", value)]
-        raise InvalidRequest(summarize(errors), errors)
-    return value
+    return path_id(str(request.path_params[name]), name, AC_ID, AC_ID_SPEC)
 
 
 def _window(query: QueryReader, prefix: str) -> Window:
@@ -235,8 +233,13 @@ ROUTES: Final = (
     Operation("DELETE", "/v1/contacts/{id}", CONTACT_ERRORS, _delete_contact),
     Operation("GET", "/v1/conversations", CONVERSATION_ERRORS, _list_conversations),
     Operation("GET", "/v1/phone-numbers", PHONE_NUMBER_ERRORS, _list_phone_numbers),
+    Operation("GET", "/v1/calls/{callId}", GET_CALL_ERRORS, newer.get_call),
+    Operation("GET", "/v1/call-voicemails/{callId}", VOICEMAIL_ERRORS, newer.get_voicemail),
+    Operation("GET", "/v1/phone-numbers/{phoneNumberId}", PHONE_NUMBER_ERRORS, newer.get_phone_number),
+    Operation("GET", "/v1/users", USER_ERRORS, newer.list_users),
+    Operation("GET", "/v1/users/{userId}", USER_ERRORS, newer.get_user),
 )
-"""Every operation the sandbox serves: the spec's, less webhooks."""
+"""Every operation the sandbox serves: the spec's, less webhooks, and the newer ones (newer.py)."""
 
 
 def _authorize(request: Request) -> str:

@@ -5,7 +5,8 @@ fields null where nothing is known); tests validate them against the spec. Nothi
 and timestamps are fixed October 2026 dates, so every `SandboxState()` starts identical. Treat the
 constants as read-only: `SandboxState` deep-copies them.
 
-Users: `USsandboxOwner` (Avery Park, owner) and `USsandboxAgent` (Sam Lee, member).
+Users: `USsandboxOwner` (Avery Park, owner) and `USsandboxAgent` (Sam Lee, member), both on inboxes,
+and `USsandboxAdmin` (Riley Kim, admin), on none.
 
 Inboxes (phone numbers):
 - `PNsandboxMain` +14155550100 "Main line": both users.
@@ -32,6 +33,16 @@ Conversations, each with messages both ways and calls (newest activity first):
   transcript, completed summary with jobs).
 - `CNsandboxEcho` Main <-> +15035550111 (no contact): 2 messages; call `ACsandboxCallEcho1`, not
   answered, so this participant has no transcript at all. The conversation is done (inactive).
+
+Calls, recordings and voicemail (the endpoints newer than openapi-v1.json, notes §2.5, §2.9):
+- `ACsandboxCallAlpha2`, Jordan's missed call, left a completed voicemail `VMsandboxAlpha2`.
+- `ACsandboxCallFoxtrot1`: a missed call to Support from +17735550142 minutes before the sandbox clock
+  starts; its voicemail `VMsandboxFoxtrot1` is still processing. The caller never texted, and no
+  conversation is seeded for it.
+- `ACsandboxCallBravo1` has two recording segments (recording was paused in between).
+- `ACsandboxCallDelta1` stands for a plan without recordings either: its recordings answer 403.
+- Incoming calls to Support came through its phone menu (`callRoute` `phone-menu`); other incoming
+  calls dialled the number directly; outgoing calls have no route; no call was handled by AI.
 """
 
 from __future__ import annotations
@@ -75,6 +86,11 @@ CALL_PROCESSING_ID: Final = "ACsandboxCallCharlie1"
 CALL_FAILED_ID: Final = "ACsandboxCallCharlie2"
 CALL_PLAN_INELIGIBLE_ID: Final = "ACsandboxCallDelta1"
 CALL_UNANSWERED_ID: Final = "ACsandboxCallEcho1"
+CALL_VOICEMAIL_ID: Final = CALL_NOT_TRANSCRIBED_ID
+CALL_VOICEMAIL_PROCESSING_ID: Final = "ACsandboxCallFoxtrot1"
+CALL_TWO_RECORDINGS_ID: Final = CALL_WITH_JOBS_ID
+ADMIN_USER_ID: Final = "USsandboxAdmin"
+NEW_CALLER_NUMBER: Final = "+17735550142"
 
 
 def timestamp(moment: datetime) -> str:
@@ -328,6 +344,10 @@ CALLS: Final = (
     _call(
         CALL_UNANSWERED_ID, MAIN_LINE_ID, UNKNOWN_CALLER_NUMBER, _october(6, 10, 15), "outgoing", "no-answer"
     ),
+    _call(
+        CALL_VOICEMAIL_PROCESSING_ID, SUPPORT_LINE_ID, NEW_CALLER_NUMBER,
+        datetime(2026, 11, 1, 11, 52, tzinfo=UTC), "incoming", "missed",
+    ),
 )  # fmt: skip
 PLAN_INELIGIBLE_CALL_IDS: Final = frozenset({CALL_PLAN_INELIGIBLE_ID})
 """Calls whose transcript and summary answer 403: their workspace plan does not include them."""
@@ -415,21 +435,79 @@ SUMMARIES: Final[dict[str, Record]] = {
 }
 """Summaries by call id; a call that is not here and is eligible answers status `absent`."""
 
+
+def _recording(call: Record, part: str = "", offset_seconds: int = 0, duration: int | None = None) -> Record:
+    """One recording segment of an answered call, starting `offset_seconds` after it was answered."""
+    answered = datetime.fromisoformat(str(call["answeredAt"]))
+    return {
+        "duration": call["duration"] if duration is None else duration,
+        "id": f"CR{call['id'][2:]}{part}",
+        "startTime": timestamp(answered + timedelta(seconds=offset_seconds)),
+        "status": "completed",
+        "type": "audio/mpeg",
+        "url": f"https://recordings.sandbox.invalid/{call['id']}{part and '-'}{part}.mp3",
+    }
+
+
 RECORDINGS: Final[dict[str, list[Record]]] = {
-    call["id"]: [
-        {
-            "duration": call["duration"],
-            "id": f"CR{call['id'][2:]}",
-            "startTime": call["answeredAt"],
-            "status": "completed",
-            "type": "audio/mpeg",
-            "url": f"https://recordings.sandbox.invalid/{call['id']}.mp3",
-        }
+    call["id"]: [_recording(call)] for call in CALLS if call["answeredAt"] is not None
+} | {
+    CALL_TWO_RECORDINGS_ID: [
+        _recording(_call_by_id(CALL_TWO_RECORDINGS_ID), "a", 0, 95),
+        _recording(_call_by_id(CALL_TWO_RECORDINGS_ID), "b", 115, 64),
     ]
-    for call in CALLS
-    if call["answeredAt"] is not None
 }
-"""Recordings by call id; unanswered calls have none."""
+"""Recordings by call id, oldest segment first; unanswered calls have none, and the call with jobs was
+paused once, so it has two segments."""
+RECORDING_INELIGIBLE_CALL_IDS: Final = frozenset({CALL_PLAN_INELIGIBLE_ID})
+"""Calls whose recordings answer 403: their workspace plan does not include call recording."""
+
+VOICEMAILS: Final[dict[str, Record]] = {
+    CALL_VOICEMAIL_ID: {
+        "duration": 17,
+        "id": "VMsandboxAlpha2",
+        "transcript": "Hi, it's Jordan Rivera. The water heater is dripping again; please call me back.",
+        "recordingUrl": "https://recordings.sandbox.invalid/VMsandboxAlpha2.mp3",
+        "status": "completed",
+    },
+    CALL_VOICEMAIL_PROCESSING_ID: {
+        "duration": None,
+        "id": "VMsandboxFoxtrot1",
+        "transcript": None,
+        "recordingUrl": None,
+        "status": "in-progress",
+    },
+}
+"""Voicemails by call id (notes §2.9): every field but `id` and `status` is null while processing."""
+
+
+def call_route(call: Record) -> str | None:
+    """How an incoming call reached its inbox (notes §2.4 `callRoute`); outgoing calls have none."""
+    if call["direction"] == "outgoing":
+        return None
+    return "phone-menu" if call["phoneNumberId"] == SUPPORT_LINE_ID else "phone-number"
+
+
+def _workspace_user(user_id: str, first: str, last: str, role: str, picture: bool, day: int) -> Record:
+    """A member as `GET /v1/users` lists them (notes §2.13)."""
+    return {
+        "id": user_id,
+        "email": f"{first.lower()}@sandbox.test",
+        "firstName": first,
+        "lastName": last,
+        "pictureUrl": f"https://pictures.sandbox.invalid/{first.lower()}.png" if picture else None,
+        "role": role,
+        "createdAt": timestamp(_october(1, 8 + day)),
+        "updatedAt": timestamp(_october(1, 8 + day)),
+    }
+
+
+WORKSPACE_USERS: Final = (
+    _workspace_user(OWNER_USER_ID, "Avery", "Park", "owner", True, 0),
+    _workspace_user(AGENT_USER_ID, "Sam", "Lee", "member", False, 1),
+    _workspace_user(ADMIN_USER_ID, "Riley", "Kim", "admin", False, 2),
+)
+"""The workspace's members, oldest first; Riley (admin) is a user of no inbox."""
 
 
 def _involves(activity: Record, inbox: str, participant: str) -> bool:

@@ -74,6 +74,14 @@ def _not_phone_number_user(
 
 
 CALL_ERRORS: Final = _family("01", {403: _not_phone_number_user("0101403")})
+# getCallById_v1 (docs page get-a-call-by-id.md, notes §2.5) documents its 400 as "Too Many Participants".
+GET_CALL_ERRORS: Final = _family(
+    "01",
+    {
+        400: ErrorKind("0101400", "Too Many Participants", "The request is invalid", "Too Many Participants"),
+        403: _not_phone_number_user("0101403"),
+    },
+)
 MESSAGE_ERRORS: Final = _family(
     "02",
     {
@@ -110,6 +118,8 @@ CONTACT_ERRORS: Final = _family(
 )
 RECORDING_ERRORS: Final = _family("09")
 CONVERSATION_ERRORS: Final = _family("10", {403: _not_phone_number_user("1001403")})
+USER_ERRORS: Final = _family("11")
+VOICEMAIL_ERRORS: Final = _family("12")
 
 
 class SandboxError(Exception):

@@ -79,6 +79,14 @@ def summarize(errors: Sequence[Mapping[str, Any]]) -> str:
     return "Invalid request: " + "; ".join(parts) + more
 
 
+def path_id(value: str, name: str, pattern: re.Pattern[str], spec: str) -> str:
+    """A path parameter that must match the spec's `pattern`; raises InvalidRequest naming it."""
+    if not pattern.fullmatch(value):
+        errors = [error_item(f"/{name}", f"Expected string to match {spec}", "string", value)]
+        raise InvalidRequest(summarize(errors), errors)
+    return value
+
+
 def parse_timestamp(text: str) -> datetime | None:
     """An RFC 3339 date-time (the spec's `format: date-time`), or None if `text` is not one."""
     if not RFC3339.fullmatch(text):

@@ -25,10 +25,13 @@ from tools.sandbox.data import (
     OWNER_USER_ID,
     PHONE_NUMBERS,
     PLAN_INELIGIBLE_CALL_IDS,
+    RECORDING_INELIGIBLE_CALL_IDS,
     RECORDINGS,
     SANDBOX_EPOCH,
     SUMMARIES,
     TRANSCRIPTS,
+    VOICEMAILS,
+    WORKSPACE_USERS,
     Record,
     timestamp,
 )
@@ -71,6 +74,10 @@ class SandboxState:
         self.ineligible_call_ids: set[str] = set(PLAN_INELIGIBLE_CALL_IDS)
         """Calls whose transcript and summary answer 403 (plan not eligible); add ids to extend it."""
         self.done_conversation_ids: set[str] = set(DONE_CONVERSATION_IDS)
+        self.users: list[Record] = deepcopy(list(WORKSPACE_USERS))
+        self.voicemails: dict[str, Record] = deepcopy(VOICEMAILS)
+        self.recording_ineligible_call_ids: set[str] = set(RECORDING_INELIGIBLE_CALL_IDS)
+        """Calls whose recordings answer 403 (no call recording on the plan); add ids to extend it."""
         self.sent_messages: list[Record] = []
         self.requests: list[tuple[str, str]] = []
         self.faults = Faults()
@@ -370,7 +377,10 @@ def call_summary(state: SandboxState, call_id: str) -> Record:
 
 
 def call_recordings(state: SandboxState, call_id: str) -> list[Record]:
-    """The call's recordings, oldest first; none for an unanswered call (notes §2.6)."""
+    """The call's recordings, oldest first; none for an unanswered call; 403 off a plan with recording
+    (notes §2.6)."""
     if call_id not in state.calls:
         raise NotFound(f"Call Recording with ID {call_id} not found")
+    if call_id in state.recording_ineligible_call_ids:
+        raise Forbidden("Call recordings are not available on this plan")
     return state.recordings.get(call_id, [])

@@ -27,6 +27,7 @@ LISTS = [
     "/v1/contacts",
     "/v1/phone-numbers",
     "/v1/contact-custom-fields",
+    "/v1/users",
 ]
 ITEMS = [
     "/v1/messages/",
@@ -34,6 +35,10 @@ ITEMS = [
     "/v1/call-transcripts/",
     "/v1/call-recordings/",
     "/v1/contacts/",
+    "/v1/calls/",
+    "/v1/call-voicemails/",
+    "/v1/phone-numbers/",
+    "/v1/users/",
 ]
 PARAMETERS = [
     "phoneNumberId",
@@ -80,7 +85,11 @@ IDS = [
     "ACsandboxMsgAlpha01",
     "ACsandboxCallAlpha1",
     "ACsandboxCallDelta1",
+    "ACsandboxCallAlpha2",
+    "ACsandboxCallFoxtrot1",
     "ACnothing",
+    "PNsandboxMain",
+    "USsandboxAdmin",
     CONTACT_JORDAN_ID,
     "",
 ]

@@ -32,6 +32,11 @@ class TestAuth:
             pytest.param("DELETE", "/v1/contacts/x", "0800401", id="delete-contact"),
             pytest.param("GET", "/v1/call-recordings/ACx", "0900401", id="recordings"),
             pytest.param("GET", "/v1/conversations", "1000401", id="conversations"),
+            pytest.param("GET", "/v1/calls/ACx", "0100401", id="get-call"),
+            pytest.param("GET", "/v1/call-voicemails/ACx", "1200401", id="voicemail"),
+            pytest.param("GET", "/v1/phone-numbers/PNx", "0400401", id="get-phone-number"),
+            pytest.param("GET", "/v1/users", "1100401", id="list-users"),
+            pytest.param("GET", "/v1/users/USx", "1100401", id="get-user"),
         ],
     )
     async def test_missing_key_gets_the_operations_documented_401(
@@ -72,13 +77,13 @@ class TestAuth:
 class TestUnknownRoutes:
     async def test_unknown_path_gets_express_404_html(self, client: httpx.AsyncClient) -> None:
         """Notes §3.4: an unknown route answers Express's HTML page, not JSON."""
-        response = await client.get("/v1/users")
+        response = await client.get("/v1/tasks")
         assert response.status_code == 404
         assert response.headers["content-type"] == "text/html; charset=utf-8"
         assert response.headers["content-security-policy"] == "default-src 'none'"
         assert response.text == (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
-            "</head>\n<body>\n<pre>Cannot GET /v1/users</pre>\n</body>\n</html>\n"
+            "</head>\n<body>\n<pre>Cannot GET /v1/tasks</pre>\n</body>\n</html>\n"
         )
 
     async def test_unknown_method_on_a_known_path_gets_404_html(self, client: httpx.AsyncClient) -> None:

@@ -14,12 +14,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.spec_check import GATEWAY_STATUSES, SPEC_PATH, SpecCheck, load_spec
+from tests.spec_overlay import SOURCES
 from tests.tools.sandbox.conftest import Sandbox
 from tools.sandbox.app import ROUTES
 from tools.sandbox.data import (
     CALL_NOT_TRANSCRIBED_ID,
     CALL_PLAN_INELIGIBLE_ID,
     CALL_TRANSCRIBED_ID,
+    CALL_VOICEMAIL_ID,
+    CALL_VOICEMAIL_PROCESSING_ID,
     CONTACT_ELENA_ID,
     CONTACT_JORDAN_ID,
     JORDAN_NUMBER,
@@ -89,6 +92,20 @@ TOUR: list[tuple[str, str, dict[str, Any] | None, Any, int]] = [
     ("GET", "/v1/conversations", {"maxResults": "2", "phoneNumbers": "nothing"}, None, 400),
     ("GET", "/v1/phone-numbers", None, None, 200),
     ("GET", "/v1/phone-numbers", {"userId": "sam"}, None, 400),
+    ("GET", f"/v1/calls/{CALL_TRANSCRIBED_ID}", None, None, 200),
+    ("GET", f"/v1/calls/{CALL_VOICEMAIL_PROCESSING_ID}", None, None, 200),
+    ("GET", "/v1/calls/ACnothing", None, None, 404),
+    ("GET", "/v1/calls/nothing", None, None, 400),
+    ("GET", f"/v1/call-recordings/{CALL_PLAN_INELIGIBLE_ID}", None, None, 403),
+    ("GET", f"/v1/call-voicemails/{CALL_VOICEMAIL_ID}", None, None, 200),
+    ("GET", f"/v1/call-voicemails/{CALL_VOICEMAIL_PROCESSING_ID}", None, None, 200),
+    ("GET", f"/v1/call-voicemails/{CALL_TRANSCRIBED_ID}", None, None, 404),
+    ("GET", f"/v1/phone-numbers/{MAIN_LINE_ID}", None, None, 200),
+    ("GET", "/v1/phone-numbers/PNnothing", None, None, 404),
+    ("GET", "/v1/users", {"maxResults": "2"}, None, 200),
+    ("GET", "/v1/users", {"maxResults": "51"}, None, 400),
+    ("GET", "/v1/users/USsandboxAgent", None, None, 200),
+    ("GET", "/v1/users/USnobody", None, None, 404),
 ]
 
 
@@ -143,6 +160,38 @@ async def test_an_off_spec_body_is_reported() -> None:
     assert violation.startswith("GET /v1/messages/AC1 -> 200: InvalidData: ")
     assert "$.data: 'to' is a required property" in violation
     assert "$.data.id: 'MSG1' does not match '^AC(.*)$'" in violation
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "expected"),
+    [
+        pytest.param(
+            "/v1/calls/AC1",
+            {"id": "AC1"},
+            "$.data: 'callRoute' is a required property",
+            id="call-without-the-newer-fields",
+        ),
+        pytest.param(
+            "/v1/call-voicemails/AC1",
+            {"id": "VM1", "status": "done", "duration": None, "transcript": None, "recordingUrl": None},
+            "$.data.status: 'done' is not one of ['completed', 'in-progress']",
+            id="voicemail-status",
+        ),
+        pytest.param(
+            "/v1/users/US1",
+            {"id": "AB1", "email": "a@b.test", "firstName": None, "lastName": None, "pictureUrl": None,
+             "role": "owner", "createdAt": "2026-10-01T08:00:00Z", "updatedAt": "2026-10-01T08:00:00Z"},
+            "$.data.id: 'AB1' does not match '^US(.*)$'",
+            id="user-id",
+        ),
+    ],
+)  # fmt: skip
+async def test_the_newer_operations_are_checked_too(path: str, data: dict[str, Any], expected: str) -> None:
+    """The overlays hold the newer operations to their docs pages as strictly as the spec's own."""
+    check = await _checked(_answering({"data": data}), "GET", path)
+    assert check.checked == 1
+    assert len(check.response_violations) == 1
+    assert expected in check.response_violations[0]
 
 
 async def test_a_wrong_error_code_is_reported() -> None:
@@ -237,11 +286,15 @@ def test_the_spec_copy_is_the_published_file() -> None:
     assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() == PUBLISHED_SPEC_SHA256
 
 
-def test_the_only_overlay_makes_external_ids_optional() -> None:
-    """Notes §2.10: the newer list-contacts.md says externalIds may be omitted; nothing else changes."""
+def test_the_overlays_make_external_ids_optional_and_add_only_the_newer_operations() -> None:
+    """Notes §2.10: the newer list-contacts.md says externalIds may be omitted; notes §0.2: five
+    operations are known only from the newer docs pages. Nothing else changes."""
     published = json.loads(SPEC_PATH.read_bytes())
     overlaid = load_spec()
     parameters = overlaid["paths"]["/v1/contacts"]["get"]["parameters"]
     assert (parameters[0]["name"], parameters[0]["required"]) == ("externalIds", False)
     parameters[0]["required"] = True
+    added = {path: overlaid["paths"].pop(path) for path in SOURCES}
     assert overlaid == published
+    assert {path: list(methods) for path, methods in added.items()} == {path: ["get"] for path in SOURCES}
+    assert not set(SOURCES) & set(published["paths"])

@@ -1,0 +1,113 @@
+"""`get-call`: one call with its summary, transcript and voicemail, in one answer.
+
+The three parts are read concurrently, each on its own: a part that does not exist yet, is not on the
+plan, or fails (OpenPhone refused or did not answer) is reported in that part, and never fails the
+call. Parts that cannot exist are not requested: an unanswered call has no summary or transcript,
+and only an unanswered incoming call can have a voicemail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Literal, TypeVar
+
+import anyio
+from pydantic import BaseModel, Field
+
+from tools.call_media import NO_VOICEMAIL, CallIdArgs, VoicemailAvailability, voicemail_part
+from tools.calls import (
+    NOT_ANSWERED_SUMMARY,
+    Availability,
+    Dialogue,
+    summary_part,
+    transcript_part,
+    was_answered,
+)
+from tools.errors import OpenPhoneError
+from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.resources import Call, CallSummary, Voicemail, Wire
+from tools.scopes import CALLS_READ
+
+ReportT = TypeVar("ReportT", bound=BaseModel)
+
+
+class SummaryReport(Wire):
+    availability: Availability | Literal["error"]
+    note: str
+    summary: CallSummary | None = None
+
+
+class TranscriptReport(Wire):
+    availability: Availability | Literal["error"]
+    note: str
+    dialogue: Dialogue = None
+
+
+class VoicemailReport(Wire):
+    availability: VoicemailAvailability | Literal["error"]
+    note: str
+    voicemail: Voicemail | None = Field(
+        default=None, description="Transcript, duration, status and the private recording URL (sensitive)."
+    )
+
+
+class CallDetail(Wire):
+    call: Call
+    summary: SummaryReport
+    transcript: TranscriptReport
+    voicemail: VoicemailReport
+
+
+async def _report(model: type[ReportT], name: str, read: Awaitable[BaseModel]) -> ReportT:
+    """`read`'s result as `model`, or an "error" report saying what failed."""
+    try:
+        return model.model_validate(dict(await read))
+    except OpenPhoneError as exc:
+        return model.model_validate({"availability": "error", "note": f"The {name} could not be read: {exc}"})
+
+
+async def _not_requested(part: BaseModel) -> BaseModel:
+    """A part known without asking OpenPhone, awaitable like the parts that are read."""
+    return part
+
+
+async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
+    api = context.openphone
+    call = await api.get_call(args.call_id)
+    answered = was_answered(call)
+    summary = summary_part(api, call.id) if answered else _not_requested(NOT_ANSWERED_SUMMARY)
+    voicemail = (
+        voicemail_part(api, call.id)
+        if call.direction == "incoming" and not answered
+        else _not_requested(NO_VOICEMAIL)
+    )
+    reads: dict[str, tuple[type[BaseModel], Awaitable[BaseModel]]] = {
+        "summary": (SummaryReport, summary),
+        "transcript": (TranscriptReport, transcript_part(api, call)),
+        "voicemail": (VoicemailReport, voicemail),
+    }
+    reports: dict[str, BaseModel] = {}
+
+    async def read(name: str, model: type[BaseModel], reader: Awaitable[BaseModel]) -> None:
+        reports[name] = await _report(model, name, reader)
+
+    async with anyio.create_task_group() as group:
+        for name, (model, reader) in reads.items():
+            group.start_soon(read, name, model, reader)
+    return CallDetail.model_validate({"call": call, **reports})
+
+
+GET_CALL = Tool(
+    name="get-call",
+    title="Get a call",
+    description=(
+        "Get one call (AC… id) with, in one answer, its AI summary, its transcript and its voicemail, "
+        "each with why it is missing where it is: not answered, still processing, not transcribed, not "
+        "on the plan, no voicemail, or could not be read. Voicemail recording URLs are sensitive."
+    ),
+    input_model=CallIdArgs,
+    output_model=CallDetail,
+    handler=get_call,
+    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    scope=CALLS_READ,
+)
