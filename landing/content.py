@@ -65,7 +65,12 @@ def landing_content(settings: Settings, registry: ToolRegistry) -> LandingConten
     """The page's content for a gateway served at `settings.public_url`."""
     mcp_url = f"{settings.public_url}/mcp"
     api_key = shown_api_key(settings.sandbox)
-    chatgpt = tuple(entry["name"] for entry in registry.listing("chatgpt"))
+    # App-only helpers are for views, never the model, so they are not among the tools ChatGPT "sees".
+    chatgpt = tuple(
+        entry["name"]
+        for entry in registry.listing("chatgpt")
+        if "model" in entry["_meta"]["ui"]["visibility"]
+    )
     tools = tuple(
         tool_doc(entry, mcp_url, api_key, is_for_chatgpt=entry["name"] in chatgpt)
         for entry in registry.listing()

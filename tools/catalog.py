@@ -18,7 +18,7 @@ from tools.contacts import (
     LIST_CONTACTS,
     UPDATE_CONTACT,
 )
-from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, SEND_MESSAGE
+from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, READ_THREAD, SEND_MESSAGE
 from tools.phone_numbers import LIST_PHONE_NUMBERS
 from tools.registry import Tool, ToolRegistry
 
@@ -37,6 +37,7 @@ OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     UPDATE_CONTACT,
     DELETE_CONTACT,
     LIST_CONTACT_CUSTOM_FIELDS,
+    READ_THREAD,
 )
 TOOL_NAMES: Final = tuple(tool.name for tool in OPENPHONE_TOOLS)
 # What ChatGPT sees by default (the `CHATGPT_TOOLS` setting): the tasks its connectors are used for.
