@@ -9,14 +9,14 @@ function outcomeDetail(outcome) {
 }
 
 function bulkTable(data) {
-  const totals = [["sent", data.sent], ["failed", data.failed], ["duplicates", data.duplicates], ["not sent", data.notSent]];
+  const totals = [["Sent", data.sent], ["Failed", data.failed], ["Duplicates", data.duplicates], ["Not sent", data.notSent]];
   const rows = data.results.map((outcome) => bridge.h("tr", {},
     bridge.h("td", {}, outcome.to),
     bridge.h("td", {}, bridge.h("span", { class: `chip ${outcome.status}` }, OUTCOMES[outcome.status] || outcome.status)),
     bridge.h("td", {}, outcomeDetail(outcome))));
   return bridge.h("div", {},
     bridge.h("h1", {}, "Bulk send"),
-    bridge.h("p", { class: "totals" }, ...totals.map(([label, count]) => bridge.h("span", {}, `${count} ${label}`))),
+    bridge.h("p", { class: "totals" }, ...totals.map(([label, count]) => bridge.h("span", {}, `${label}: ${count}`))),
     bridge.h("table", {},
       bridge.h("thead", {}, bridge.h("tr", {}, ["Recipient", "Outcome", "Detail"].map((title) => bridge.h("th", { scope: "col" }, title)))),
       bridge.h("tbody", {}, ...rows)));

@@ -22,7 +22,7 @@ function summaryCard(data) {
 function turn(line) {
   const ours = Boolean(line.userId);
   return bridge.h("li", { class: ours ? "turn ours" : "turn" },
-    bridge.h("span", { class: "speaker" }, ours ? `Your team (${line.identifier || line.userId})` : line.identifier || "Unknown speaker",
+    bridge.h("span", { class: "speaker" }, ours ? "Your team" : line.identifier || "Unknown speaker",
       bridge.h("span", { class: "muted" }, ` ${clock(line.start)}`)),
     bridge.h("p", { class: "text" }, line.content));
 }
