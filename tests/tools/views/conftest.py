@@ -135,10 +135,18 @@ def open_view(
     app_tools: list[str],
     sandbox: SandboxState,
 ) -> OpenView:
-    """Opens `view` in the host, fed the result of `tool` called with `arguments`, once it has rendered."""
+    """Opens `view` in the host, fed the result of `tool` called with `arguments`, once it has rendered.
+
+    `drop_structured` removes `structuredContent` from the result, as some hosts do.
+    """
 
     async def open_one(
-        view: str, tool: str, arguments: dict[str, Any], theme: str = "light", variables: Any = None
+        view: str,
+        tool: str,
+        arguments: dict[str, Any],
+        theme: str = "light",
+        variables: Any = None,
+        drop_structured: bool = False,
     ) -> HostedView:
         view_url = f"{view_origin}/{view}.html"
         scenario = {
@@ -148,6 +156,7 @@ def open_view(
             "theme": theme,
             "variables": variables or {},
             "appTools": app_tools,
+            "dropStructured": drop_structured,
         }
         watched = await open_page(
             f"{host_origin}/host?scenario={quote(json.dumps(scenario))}",
@@ -155,7 +164,7 @@ def open_view(
             viewport={"width": 600, "height": 900},
         )
         frame = watched.page.frame_locator("#view")
-        await frame.locator("#app h1").first.wait_for()
+        await frame.locator("#app h1, #app [role=alert]").first.wait_for()
         return HostedView(watched, frame, view_url)
 
     return open_one

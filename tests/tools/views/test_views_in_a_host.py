@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import pytest
@@ -151,3 +152,21 @@ async def test_the_hosts_style_variables_win_over_the_fallbacks(open_view: OpenV
         "contact", tool, arguments, variables={"--color-background-primary": "rgb(1, 2, 3)"}
     )
     assert await hosted.evaluate(BODY_BACKGROUND_JS) == "rgb(1, 2, 3)"
+
+
+async def test_without_structured_content_the_view_reads_the_json_text(open_view: OpenView) -> None:
+    tool, arguments, shown = SCENARIOS["contact"]
+    hosted = await open_view("contact", tool, arguments, drop_structured=True)
+    await expect(hosted.frame.get_by_role("heading", name=shown)).to_be_visible()
+    assert hosted.watched.console_errors == []
+
+
+async def test_a_failed_call_shows_its_message(open_view: OpenView) -> None:
+    hosted = await open_view("contact", "get-contact", {"id": "6740a1c2e3f40516273849ff"})
+    await expect(hosted.frame.get_by_role("alert")).to_have_text(
+        re.compile(
+            r"OpenPhone found nothing with that id: Contact not found\. Check the id, or list the items to "
+            r"find the right one\. \(OpenPhone trace \d+\)"
+        )
+    )
+    assert hosted.watched.console_errors == []
