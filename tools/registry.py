@@ -196,7 +196,10 @@ class ToolRegistry:
             raise ToolDeclarationError(f"unknown ChatGPT tools: {', '.join(sorted(chatgpt - everything))}")
         helpers = frozenset(tool.name for tool in self.tools if tool.is_app_only)
         self._names = {"default": everything, "chatgpt": chatgpt | helpers}
-        self._views = {tool.view.uri: tool.view for tool in self.tools if tool.view is not None}
+        self._views = {}
+        for tool in self.tools:
+            if tool.view is not None and self._views.setdefault(tool.view.uri, tool.view) != tool.view:
+                raise ToolDeclarationError(f"two different views are named {tool.view.uri}")
         self._listings = {
             audience: [tool.describe() for tool in self.tools if tool.name in names]
             for audience, names in self._names.items()

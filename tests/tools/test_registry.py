@@ -222,6 +222,18 @@ def test_an_app_only_helper_that_could_write_is_refused(helper: Tool[Any, Any]) 
     assert str(caught.value) == f"app-only tool {helper.name!r} must be read-only with a read scope"
 
 
+def test_two_different_views_under_one_uri_are_refused() -> None:
+    impostor = dataclasses.replace(VIEW, html="<!doctype html><p>other</p>")
+    with pytest.raises(ToolDeclarationError) as caught:
+        ToolRegistry(
+            [
+                dataclasses.replace(echo_tool("a"), view=VIEW),
+                dataclasses.replace(echo_tool("b"), view=impostor),
+            ]
+        )
+    assert str(caught.value) == "two different views are named ui://openphone/echo.html"
+
+
 def test_views_are_listed_once_each_in_declaration_order_and_found_by_uri() -> None:
     other = View(name="other", title="Other", description="Other.", html="<!doctype html>")
     registry = ToolRegistry(

@@ -170,3 +170,21 @@ async def test_a_failed_call_shows_its_message(open_view: OpenView) -> None:
         )
     )
     assert hosted.watched.console_errors == []
+
+
+async def test_times_are_shown_in_the_hosts_locale_and_time_zone(open_view: OpenView) -> None:
+    """The newest Alpha message was sent at 21:00 UTC: 5:00 PM in the host's America/New_York."""
+    hosted = await open_scenario(open_view, "thread")
+    newest = bubbles(hosted).last.locator("time")
+    await expect(newest).to_have_attribute("datetime", "2026-10-20T21:00:00.000Z")
+    await expect(newest).to_have_text("Oct 20, 2026, 5:00 PM")
+
+
+async def test_a_theme_change_from_the_host_applies_at_once(open_view: OpenView) -> None:
+    hosted = await open_scenario(open_view, "bulk")
+    await hosted.watched.page.evaluate(
+        """() => document.getElementById("view").contentWindow.postMessage(
+          {jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: {theme: "dark"}}, "*")"""
+    )
+    await expect(hosted.frame.locator("html")).to_have_attribute("data-theme", "dark")
+    assert await hosted.evaluate(BODY_BACKGROUND_JS) == BACKGROUNDS["dark"]
