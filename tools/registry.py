@@ -168,8 +168,9 @@ class ToolRegistry:
 
     ChatGPT sees only `chatgpt_tools` (all tools when it is None): the smaller set its connectors
     handle well, plus the app-only helpers its views call (hidden from its model by
-    `openai/visibility: private`). A tool outside an audience's set is unknown to that audience, for
-    listing and calls. `views` are the distinct views of all tools, in declaration order.
+    `openai/visibility: private`) whose scope one of those tools needs too. A tool outside an
+    audience's set is unknown to that audience, for listing and calls. `views` are the distinct
+    views of all tools, in declaration order.
     """
 
     tools: Sequence[Tool[Any, Any]]
@@ -194,7 +195,9 @@ class ToolRegistry:
         chatgpt = everything if self.chatgpt_tools is None else frozenset(self.chatgpt_tools)
         if not chatgpt <= everything:
             raise ToolDeclarationError(f"unknown ChatGPT tools: {', '.join(sorted(chatgpt - everything))}")
-        helpers = frozenset(tool.name for tool in self.tools if tool.is_app_only)
+        # A helper joins only when it reads nothing ChatGPT's own tools could not: it adds no capability.
+        scopes = {self._by_name[name].scope for name in chatgpt}
+        helpers = frozenset(tool.name for tool in self.tools if tool.is_app_only and tool.scope in scopes)
         self._names = {"default": everything, "chatgpt": chatgpt | helpers}
         self._views = {}
         for tool in self.tools:

@@ -198,13 +198,22 @@ def test_a_tool_that_writes_is_model_only_even_with_a_view() -> None:
 
 
 def test_an_app_only_helper_is_hidden_from_the_model_but_reachable_by_chatgpts_views() -> None:
+    reader = dataclasses.replace(echo_tool("echo"), scope="messages:read")
     helper = dataclasses.replace(echo_tool("page"), scope="messages:read", view=VIEW, is_app_only=True)
-    registry = ToolRegistry([echo_tool("echo"), helper], chatgpt_tools=["echo"])
+    registry = ToolRegistry([reader, helper], chatgpt_tools=["echo"])
     meta = helper.describe()["_meta"]
     assert meta["ui"] == {"resourceUri": "ui://openphone/echo.html", "visibility": ["app"]}
     assert (meta["openai/visibility"], meta["openai/widgetAccessible"]) == ("private", True)
     assert [entry["name"] for entry in registry.listing("chatgpt")] == ["echo", "page"]
     assert registry.get("page", "chatgpt") is helper
+
+
+def test_an_app_only_helper_reads_nothing_chatgpts_own_tools_could_not() -> None:
+    """Without a ChatGPT tool needing the helper's scope, the helper stays unknown to ChatGPT."""
+    helper = dataclasses.replace(echo_tool("page"), scope="messages:read", is_app_only=True)
+    registry = ToolRegistry([echo_tool("echo"), helper], chatgpt_tools=["echo"])
+    assert [entry["name"] for entry in registry.listing("chatgpt")] == ["echo"]
+    assert registry.get("page", "chatgpt") is None
 
 
 @pytest.mark.parametrize(
