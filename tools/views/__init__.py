@@ -73,7 +73,7 @@ def document(title: str, *scripts: str) -> str:
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{title}</title>\n<style>\n{_part('view.css')}</style>\n</head>\n"
-        f'<body>\n<main id="app" aria-live="polite"></main>\n<script>\n{code}</script>\n</body>\n</html>\n'
+        f'<body>\n<main id="app"></main>\n<script>\n{code}</script>\n</body>\n</html>\n'
     )
 
 
