@@ -18,6 +18,7 @@ from tools.registry import Audience
 MAX_BODY_BYTES: Final = 1024 * 1024
 JSON_MEDIA_TYPE: Final = "application/json"
 SSE_MEDIA_TYPE: Final = "text/event-stream"
+_JSON_BODY_TYPES: Final = frozenset({JSON_MEDIA_TYPE, "application/octet-stream"})
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -52,9 +53,15 @@ def header_dict(request: Request) -> dict[str, str]:
 
 
 def require_json(headers: Mapping[str, str]) -> None:
-    """Refuse with 415 unless the body is declared as application/json."""
+    """Refuse with 415 unless the body is declared as application/json, or as application/octet-stream.
+
+    ChatGPT's tool scanner labels its JSON `application/octet-stream` (openai-apps-sdk-examples#183),
+    so that label is read as JSON too; the body still has to parse. No other type is: the
+    CORS-safelisted ones (Fetch §2.2.2: text/plain, forms) and a missing type need no preflight, and
+    accepting them would let any web page POST to this endpoint cross-site.
+    """
     media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type not in _JSON_BODY_TYPES:
         raise HTTPError(415, "Send the JSON-RPC message with Content-Type: application/json.")
 
 

@@ -38,11 +38,12 @@ logger = logging.getLogger(__name__)
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-# 2026-07-28 caching (SEP-2549): the catalogue only changes with a deploy, and may differ per caller.
+# 2026-07-28 caching (SEP-2549): the catalogue and the view templates only change with a deploy, and
+# the catalogue may differ per caller.
 CATALOGUE_TTL_MS: Final = 300_000
 CATALOGUE_CACHE_SCOPE: Final = "private"
 CACHEABLE_METHODS: Final = frozenset(
-    {"server/discover", "tools/list", "resources/list", "resources/templates/list"}
+    {"server/discover", "tools/list", "resources/list", "resources/templates/list", "resources/read"}
 )
 
 
@@ -242,7 +243,7 @@ class ProtocolCore:
     async def _list_resources(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
-        return {"resources": []}
+        return {"resources": [view.resource() for view in self._registry.views]}
 
     async def _list_resource_templates(
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
@@ -253,6 +254,9 @@ class ProtocolCore:
         self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
     ) -> dict[str, Any]:
         uri = _parse(_ReadResourceParams, params).uri
+        view = self._registry.view(uri)
+        if view is not None:
+            return {"contents": [view.contents()]}
         # 2026-07-28 (SEP-2164) reports an unknown resource as invalid params; earlier revisions use -32002.
         if is_modern(exchange.revision):
             raise InvalidParams(f"Resource not found: {uri}", {"uri": uri})

@@ -22,6 +22,7 @@ from landing.examples import (
     tools_call_request,
 )
 from tools.registry import ToolRegistry
+from tools.views import View
 
 _HINTS: Final = (
     ("readOnlyHint", "read-only"),
@@ -32,8 +33,17 @@ _HINTS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
+class ViewDoc:
+    """The interactive view a tool's result is shown in, and the names of its screenshots."""
+
+    name: str
+    title: str
+    is_app_only: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ToolDoc:
-    """One tool's accordion: what it does, its parameters, and a copyable example call."""
+    """One tool's accordion: what it does, its parameters, its view, and a copyable example call."""
 
     name: str
     title: str
@@ -41,6 +51,7 @@ class ToolDoc:
     scope: str
     hints: tuple[str, ...]
     is_for_chatgpt: bool
+    view: ViewDoc | None
     parameters: tuple[Parameter, ...]
     request_json: str
     curl: str
@@ -65,9 +76,15 @@ def landing_content(settings: Settings, registry: ToolRegistry) -> LandingConten
     """The page's content for a gateway served at `settings.public_url`."""
     mcp_url = f"{settings.public_url}/mcp"
     api_key = shown_api_key(settings.sandbox)
-    chatgpt = tuple(entry["name"] for entry in registry.listing("chatgpt"))
+    # App-only helpers are for views, never the model, so they are not among the tools ChatGPT "sees".
+    chatgpt = tuple(
+        entry["name"]
+        for entry in registry.listing("chatgpt")
+        if "model" in entry["_meta"]["ui"]["visibility"]
+    )
+    views = {view.uri: view for view in registry.views}
     tools = tuple(
-        tool_doc(entry, mcp_url, api_key, is_for_chatgpt=entry["name"] in chatgpt)
+        tool_doc(entry, mcp_url, api_key, is_for_chatgpt=entry["name"] in chatgpt, views=views)
         for entry in registry.listing()
     )
     quickstart = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
@@ -84,8 +101,15 @@ def landing_content(settings: Settings, registry: ToolRegistry) -> LandingConten
     )
 
 
-def tool_doc(entry: Mapping[str, Any], mcp_url: str, api_key: str, *, is_for_chatgpt: bool) -> ToolDoc:
-    """The accordion for one `tools/list` entry."""
+def tool_doc(
+    entry: Mapping[str, Any],
+    mcp_url: str,
+    api_key: str,
+    *,
+    is_for_chatgpt: bool,
+    views: Mapping[str, View],
+) -> ToolDoc:
+    """The accordion for one `tools/list` entry; `views` by URI name the view its `_meta.ui` points at."""
     schema: Mapping[str, Any] = entry["inputSchema"]
     request = tools_call_request(entry["name"], example_arguments(schema))
     annotations: Mapping[str, Any] = entry.get("annotations", {})
@@ -98,10 +122,18 @@ def tool_doc(entry: Mapping[str, Any], mcp_url: str, api_key: str, *, is_for_cha
         scope=" ".join(scopes),
         hints=tuple(label for key, label in _HINTS if annotations.get(key)),
         is_for_chatgpt=is_for_chatgpt,
+        view=_view_doc(entry.get("_meta", {}).get("ui", {}), views),
         parameters=tuple(parameter_table(schema)),
         request_json=pretty_json(request),
         curl=curl_command(mcp_url, request, api_key),
     )
+
+
+def _view_doc(ui: Mapping[str, Any], views: Mapping[str, View]) -> ViewDoc | None:
+    view = views.get(ui.get("resourceUri", ""))
+    if view is None:
+        return None
+    return ViewDoc(name=view.name, title=view.title, is_app_only=ui.get("visibility") == ["app"])
 
 
 def python_snippet(mcp_url: str, api_key: str) -> str:

@@ -23,6 +23,7 @@ from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Wire
 from tools.scopes import MESSAGES_WRITE
+from tools.views import BULK_VIEW
 
 logger = logging.getLogger(__name__)
 
@@ -134,4 +135,5 @@ BULK_MESSAGES = Tool(
     handler=bulk_messages,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
     scope=MESSAGES_WRITE,
+    view=BULK_VIEW,
 )

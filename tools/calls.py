@@ -20,6 +20,7 @@ from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
 from tools.scopes import CALLS_READ
+from tools.views import CALL_VIEW
 
 TRANSCRIPT_CONCURRENCY: Final = 4
 
@@ -155,6 +156,7 @@ FETCH_CALL_TRANSCRIPTS = Tool(
     handler=fetch_call_transcripts,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=CALLS_READ,
+    view=CALL_VIEW,
 )
 
 
@@ -236,4 +238,5 @@ GET_CALL_SUMMARY = Tool(
     handler=get_call_summary,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=CALLS_READ,
+    view=CALL_VIEW,
 )

@@ -20,7 +20,7 @@ from tools.contacts import (
     LIST_CONTACTS,
     UPDATE_CONTACT,
 )
-from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, SEND_MESSAGE
+from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, READ_THREAD, SEND_MESSAGE
 from tools.phone_numbers import GET_PHONE_NUMBER, LIST_PHONE_NUMBERS
 from tools.registry import Tool, ToolRegistry
 from tools.users import GET_USER, LIST_USERS
@@ -47,6 +47,7 @@ OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     LIST_USERS,
     GET_USER,
     GET_PHONE_NUMBER,
+    READ_THREAD,
 )
 TOOL_NAMES: Final = tuple(tool.name for tool in OPENPHONE_TOOLS)
 # What ChatGPT sees by default (the `CHATGPT_TOOLS` setting): the tasks its connectors are used for.

@@ -16,6 +16,7 @@ from tools.phone import PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
 from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
+from tools.views import CONTACT_VIEW
 
 _EMAIL: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # Which fields live inside `defaultFields` in OpenPhone's contact body (openapi-v1.json createContact_v1).
@@ -93,6 +94,7 @@ CREATE_CONTACT = Tool(
     handler=create_contact,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=False),
     scope=CONTACTS_WRITE,
+    view=CONTACT_VIEW,
 )
 
 
@@ -123,6 +125,7 @@ UPDATE_CONTACT = Tool(
     handler=update_contact,
     annotations=ToolAnnotations(read_only=False, destructive=True, idempotent=True, open_world=False),
     scope=CONTACTS_WRITE,
+    view=CONTACT_VIEW,
 )
 
 
@@ -143,6 +146,7 @@ GET_CONTACT = Tool(
     handler=get_contact,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=CONTACTS_READ,
+    view=CONTACT_VIEW,
 )
 
 

@@ -30,13 +30,26 @@ def _hints(tool: Tool[Any, Any]) -> str:
 def tools_table(
     tools: Sequence[Tool[Any, Any]] = OPENPHONE_TOOLS, chatgpt_tools: Collection[str] = CHATGPT_TOOLS
 ) -> str:
-    """A Markdown table: one row per tool, in `tools/list` order."""
+    """A Markdown table: one row per tool, in `tools/list` order.
+
+    App-only helpers are marked as such: hosts hide them from the model, and ChatGPT's views reach them.
+    """
     rows = [
-        "| tool | what it does | OAuth scope | hints | ChatGPT |",
-        "|---|---|---|---|---|",
+        "| tool | what it does | OAuth scope | hints | view | ChatGPT |",
+        "|---|---|---|---|---|---|",
     ]
     for tool in tools:
         description = tool.description.replace("|", "\\|")
-        chatgpt = "yes" if tool.name in chatgpt_tools else "no"
-        rows.append(f"| `{tool.name}` | {description} | `{tool.scope}` | {_hints(tool)} | {chatgpt} |")
+        chatgpt = "yes" if tool.name in chatgpt_tools or tool.is_app_only else "no"
+        rows.append(
+            f"| `{tool.name}` | {description} | `{tool.scope}` | {_hints(tool)} | {_view(tool)} | {chatgpt} |"
+        )
     return "\n".join(rows)
+
+
+def _view(tool: Tool[Any, Any]) -> str:
+    if tool.view is None:
+        return "—"
+    if tool.is_app_only:
+        return f"app-only helper of {tool.view.title}"
+    return tool.view.title

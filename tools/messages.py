@@ -7,6 +7,7 @@ most recent conversations and their latest messages, with a bounded fan-out, mer
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Final, Literal
 
 import anyio
@@ -18,6 +19,7 @@ from tools.phone import InboxRef, PhoneNumber, is_inbox_id
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Conversation, Message, Wire
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
+from tools.views import CONVERSATIONS_VIEW, THREAD_VIEW
 
 # Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
 INBOX_FANOUT: Final = 10
@@ -208,6 +210,16 @@ FETCH_MESSAGES = Tool(
     handler=fetch_messages,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=MESSAGES_READ,
+    view=THREAD_VIEW,
+)
+# The thread and conversation views page back ("Older") and open a thread through this helper, which
+# only views may call: the model already has fetch-messages, and the helper cannot write.
+READ_THREAD = dataclasses.replace(
+    FETCH_MESSAGES,
+    name="read-thread",
+    title="Read a thread (for views)",
+    description="fetch-messages for the thread and conversation views, which page and open threads with it.",
+    is_app_only=True,
 )
 
 
@@ -255,4 +267,5 @@ LIST_CONVERSATIONS = Tool(
     handler=list_conversations,
     annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
     scope=MESSAGES_READ,
+    view=CONVERSATIONS_VIEW,
 )

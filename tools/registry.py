@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from tools.errors import ToolDeclarationError, ToolError
 from tools.phone import DEFAULT_REGION
+from tools.views import View
 
 if TYPE_CHECKING:
     from tools.api import OpenPhoneAPI
@@ -82,7 +83,8 @@ class Tool(Generic[InT, OutT]):
     """One tool, declared once.
 
     `scope` is the OAuth scope a caller needs; it is published as the tool's `securitySchemes`
-    (OpenAI Apps SDK: top level, mirrored in `_meta` for older clients).
+    (OpenAI Apps SDK: top level, mirrored in `_meta` for older clients). `view`, when set, is the
+    MCP Apps view hosts render the result in; `is_app_only` marks a helper only views may call.
     """
 
     name: str
@@ -93,6 +95,8 @@ class Tool(Generic[InT, OutT]):
     handler: Callable[[InT, ToolContext], Awaitable[OutT]]
     annotations: ToolAnnotations
     scope: str
+    view: View | None = None
+    is_app_only: bool = False
 
     def describe(self) -> dict[str, Any]:
         """The tools/list entry."""
@@ -109,8 +113,32 @@ class Tool(Generic[InT, OutT]):
                 "securitySchemes": security,
                 "openai/toolInvocation/invoking": f"{self.title}…"[:_STATUS_TEXT_MAX],
                 "openai/toolInvocation/invoked": f"{self.title}: done"[:_STATUS_TEXT_MAX],
+                **self._view_meta(),
             },
         }
+
+    def _view_meta(self) -> dict[str, Any]:
+        """MCP Apps `_meta.ui` and its ChatGPT mirrors, from `view`, `is_app_only` and the annotations.
+
+        A tool that writes is model-only, so hosts MUST refuse it to a view (MCP Apps "Resource
+        Discovery": visibility): a view, even one fed a hostile message, can never send or change.
+        """
+        if self.is_app_only:
+            visibility = ["app"]
+        elif self.annotations.read_only:
+            visibility = ["model", "app"]
+        else:
+            visibility = ["model"]
+        ui: dict[str, Any] = {"visibility": visibility}
+        meta: dict[str, Any] = {
+            "openai/widgetAccessible": "app" in visibility,
+            "openai/visibility": "private" if self.is_app_only else "public",
+        }
+        if self.view is not None:
+            ui = {"resourceUri": self.view.uri, **ui}
+            # The flat key is deprecated but still read by older hosts (ext-apps examples emit it).
+            meta |= {"ui/resourceUri": self.view.uri, "openai/outputTemplate": self.view.uri}
+        return {"ui": ui, **meta}
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> dict[str, Any]:
         """Validate `arguments`, run the handler and build the CallToolResult.
@@ -139,7 +167,10 @@ class ToolRegistry:
     """An explicit, ordered list of tools; names are unique and listing order is deterministic.
 
     ChatGPT sees only `chatgpt_tools` (all tools when it is None): the smaller set its connectors
-    handle well. A tool outside an audience's set is unknown to that audience, for listing and calls.
+    handle well, plus the app-only helpers its views call (hidden from its model by
+    `openai/visibility: private`) whose scope one of those tools needs too. A tool outside an
+    audience's set is unknown to that audience, for listing and calls. `views` are the distinct
+    views of all tools, in declaration order.
     """
 
     tools: Sequence[Tool[Any, Any]]
@@ -147,6 +178,7 @@ class ToolRegistry:
     _by_name: dict[str, Tool[Any, Any]] = field(init=False)
     _listings: dict[Audience, list[dict[str, Any]]] = field(init=False)
     _names: dict[Audience, frozenset[str]] = field(init=False)
+    _views: dict[str, View] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_name = {}
@@ -157,12 +189,20 @@ class ToolRegistry:
                 )
             if tool.name in self._by_name:
                 raise ToolDeclarationError(f"tool name {tool.name!r} is declared twice")
+            _check_app_only(tool)
             self._by_name[tool.name] = tool
         everything = frozenset(self._by_name)
         chatgpt = everything if self.chatgpt_tools is None else frozenset(self.chatgpt_tools)
         if not chatgpt <= everything:
             raise ToolDeclarationError(f"unknown ChatGPT tools: {', '.join(sorted(chatgpt - everything))}")
-        self._names = {"default": everything, "chatgpt": chatgpt}
+        # A helper joins only when it reads nothing ChatGPT's own tools could not: it adds no capability.
+        scopes = {self._by_name[name].scope for name in chatgpt}
+        helpers = frozenset(tool.name for tool in self.tools if tool.is_app_only and tool.scope in scopes)
+        self._names = {"default": everything, "chatgpt": chatgpt | helpers}
+        self._views = {}
+        for tool in self.tools:
+            if tool.view is not None and self._views.setdefault(tool.view.uri, tool.view) != tool.view:
+                raise ToolDeclarationError(f"two different views are named {tool.view.uri}")
         self._listings = {
             audience: [tool.describe() for tool in self.tools if tool.name in names]
             for audience, names in self._names.items()
@@ -180,6 +220,21 @@ class ToolRegistry:
         if scopes is None:
             return entries
         return [entry for entry in entries if self._by_name[entry["name"]].scope in scopes]
+
+    @property
+    def views(self) -> tuple[View, ...]:
+        return tuple(self._views.values())
+
+    def view(self, uri: str) -> View | None:
+        """The view served at `uri`, or None."""
+        return self._views.get(uri)
+
+
+def _check_app_only(tool: Tool[Any, Any]) -> None:
+    """An app-only helper must only read: whatever a view can call, a hostile message could drive."""
+    # Every scope that only reads is named `<resource>:read` (tools/scopes.py).
+    if tool.is_app_only and not (tool.annotations.read_only and tool.scope.endswith(":read")):
+        raise ToolDeclarationError(f"app-only tool {tool.name!r} must be read-only with a read scope")
 
 
 def error_result(message: str) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_negotiate_refuses_when_nothing_we_send_is_acceptable(accept: str) -> No
         pytest.param("application/json", id="plain"),
         pytest.param("application/json; charset=utf-8", id="charset"),
         pytest.param("Application/JSON;charset=UTF-8", id="case-insensitive"),
+        pytest.param("application/octet-stream", id="chatgpt-scanner-octet-stream"),
     ],
 )
 def test_require_json_accepts_application_json(content_type: str) -> None:
@@ -87,6 +88,9 @@ def test_require_json_accepts_application_json(content_type: str) -> None:
     "headers",
     [
         pytest.param({"content-type": "text/plain"}, id="text-plain"),
+        pytest.param({"content-type": "text/plain;charset=UTF-8"}, id="text-plain-charset"),
+        pytest.param({"content-type": "application/x-www-form-urlencoded"}, id="form"),
+        pytest.param({"content-type": "multipart/form-data; boundary=x"}, id="multipart"),
         pytest.param({"content-type": "application/json-patch+json"}, id="json-suffix"),
         pytest.param({"content-type": ""}, id="empty"),
         pytest.param({}, id="missing"),

@@ -52,6 +52,32 @@ async def test_a_posted_request_is_answered_on_the_stream(http: httpx.AsyncClien
         assert await reader.next_message() == {"jsonrpc": "2.0", "id": 7, "result": {}}
 
 
+async def test_an_octet_stream_post_is_read_as_json(http: httpx.AsyncClient) -> None:
+    """ChatGPT's scanner labels JSON as application/octet-stream (openai-apps-sdk-examples#183)."""
+    async with open_stream(http) as (reader, endpoint):
+        octet = {"x-openphone-api-key": TEST_API_KEY, "content-type": "application/octet-stream"}
+        response = await http.post(endpoint, content=ping(5), headers=octet)
+        assert response.status_code == 202
+        assert await reader.next_message() == {"jsonrpc": "2.0", "id": 5, "result": {}}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param("text/plain", id="text-plain"),
+        pytest.param("application/x-www-form-urlencoded", id="form"),
+        pytest.param("multipart/form-data; boundary=x", id="multipart"),
+    ],
+)
+async def test_a_cors_safelisted_post_is_415(http: httpx.AsyncClient, content_type: str) -> None:
+    """A type a cross-site page may POST without a preflight is never read (Fetch §2.2.2)."""
+    async with open_stream(http) as (_, endpoint):
+        refused = {"x-openphone-api-key": TEST_API_KEY, "content-type": content_type}
+        response = await http.post(endpoint, content=ping(6), headers=refused)
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+
+
 async def test_the_snake_case_session_parameter_is_accepted(http: httpx.AsyncClient) -> None:
     """The Python SDK's own server spells it session_id; clients configured for it still work."""
     async with open_stream(http) as (reader, endpoint):

@@ -88,6 +88,22 @@ class TestRefusals:
             "error_description": "Send the JSON-RPC message with Content-Type: application/json.",
         }
 
+    @pytest.mark.parametrize(
+        "content_type",
+        [
+            pytest.param("application/x-www-form-urlencoded", id="form"),
+            pytest.param("multipart/form-data; boundary=x", id="multipart"),
+            pytest.param("text/plain;charset=UTF-8", id="text-plain"),
+        ],
+    )
+    async def test_cors_safelisted_content_types_are_415(
+        self, http: httpx.AsyncClient, content_type: str
+    ) -> None:
+        """Fetch §2.2.2: these need no preflight, so accepting one would open /mcp to cross-site POSTs."""
+        response = await post(http, request("ping"), headers() | {"content-type": content_type})
+        assert response.status_code == 415
+        assert response.json()["error"] == "unsupported_media_type"
+
     async def test_a_body_over_one_mebibyte_is_413(self, http: httpx.AsyncClient) -> None:
         big = orjson.dumps(request("ping", {"padding": "x" * (1024 * 1024)}))
         response = await post(http, big, headers())
@@ -437,6 +453,22 @@ class TestAcceptLeniency:
         response = await post(http, request("ping"), headers(accept=accept))
         assert response.headers["content-type"] == "application/json"
         assert response.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
+
+    async def test_chatgpts_scanner_labels_octet_stream_and_accepts_anything(
+        self, http: httpx.AsyncClient
+    ) -> None:
+        """openai-apps-sdk-examples#183: the scanner's POST is read from its JSON body, not its label."""
+        scanner = headers(accept="*/*") | {"content-type": "application/octet-stream"}
+        response = await post(http, request("tools/list"), scanner)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert [tool["name"] for tool in response.json()["result"]["tools"]] == [
+            "add",
+            "count-steps",
+            "wait-forever",
+            "refuse",
+            "crash",
+        ]
 
     async def test_a_client_accepting_only_event_streams_gets_one(self, http: httpx.AsyncClient) -> None:
         """Claude's proxy has been seen sending only text/event-stream; it still gets its answer."""

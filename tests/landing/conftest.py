@@ -7,7 +7,7 @@ inside the event loop the anyio plugin runs the tests in.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,10 +86,19 @@ async def browser(anyio_backend: str) -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
-    """Opens `url` (answering `expect_status`) in a fresh browser context made with the given options."""
+    """Opens `url` (answering `expect_status`) in a fresh browser context made with the given options.
+
+    `functions` are exposed to the page's scripts before it loads.
+    """
     async with AsyncExitStack() as stack:
 
-        async def open_watched(url: str, *, expect_status: int = 200, **context_options: Any) -> WatchedPage:
+        async def open_watched(
+            url: str,
+            *,
+            expect_status: int = 200,
+            functions: Mapping[str, Callable[..., Any]] | None = None,
+            **context_options: Any,
+        ) -> WatchedPage:
             context: BrowserContext = await browser.new_context(**context_options)
             stack.push_async_callback(context.close)
             violations: list[str] = []
@@ -98,6 +107,8 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
                 violations.append(description)
 
             await context.expose_function("reportCspViolation", report_csp_violation)
+            for name, function in (functions or {}).items():
+                await context.expose_function(name, function)
             await context.add_init_script(REPORT_CSP_VIOLATIONS)
             watched = WatchedPage(await context.new_page(), csp_violations=violations)
             page = watched.page

@@ -296,6 +296,33 @@ async def test_every_tool_has_an_accordion_with_its_title(gateway: Gateway, open
     assert found == [(f"tool-{tool.name}", tool.title) for tool in OPENPHONE_TOOLS]
 
 
+async def test_each_tool_with_a_view_shows_its_screenshots_in_both_themes(
+    gateway: Gateway, open_page: OpenPage
+) -> None:
+    """The accordion of every tool that declares a view shows that view's two screenshots, loaded."""
+    watched = await open_page(f"{gateway.url}/")
+    shown = {}
+    for tool in OPENPHONE_TOOLS:
+        accordion = watched.page.locator(f"#tool-{tool.name}")
+        await accordion.locator("summary").click()
+        images = accordion.locator(".view-shots img")
+        await expect(images).to_have_count(0 if tool.view is None else 2)
+        for index in range(await images.count()):
+            await expect(images.nth(index)).to_have_js_property("complete", True)
+        loaded = await images.evaluate_all(
+            "(images) => images.map((image) => [image.alt, image.naturalWidth])"
+        )
+        shown[tool.name] = [alt for alt, width in loaded if width > 0]
+    assert shown == {
+        tool.name: [f"The {tool.view.title} view, light theme", f"The {tool.view.title} view, dark theme"]
+        if tool.view
+        else []
+        for tool in OPENPHONE_TOOLS
+    }
+    assert watched.console_errors == []
+    assert watched.csp_violations == []
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_text_contrast_meets_wcag_aa(gateway: Gateway, open_page: OpenPage, theme: str) -> None:
     """Body, muted, link, tab and badge text reach 4.5:1 against what is behind them (WCAG 1.4.3)."""

@@ -43,6 +43,16 @@ def sealer_for(server: LiveServer, clock: Any = time.time) -> Sealer:
     return Sealer(ServerKeys(server.settings.secret_key_bytes()), server.settings.public_url, clock)
 
 
+def access_token(server: LiveServer, *scopes: str) -> str:
+    """A valid access token for the sandbox key, granting exactly `scopes`."""
+    sealer = sealer_for(server)
+    claims = sealer.new_claims(
+        TokenType.ACCESS, aud=f"{server.url}/mcp", sub="f" * 16, cid="c", scope=scopes,
+        key="sandbox-demo-key", lifetime=3600,
+    )  # fmt: skip
+    return sealer.seal(claims)
+
+
 # discovery ------------------------------------------------------------------------------------------
 
 
@@ -473,6 +483,22 @@ async def test_a_token_granted_before_users_read_existed_still_calls_its_tools(
     assert (answer.status_code, answer.json()["result"]["isError"]) == (200, False)
 
 
+async def test_the_app_only_helper_follows_the_scope_rules_of_every_tool(
+    web: httpx.AsyncClient, oauth_server: LiveServer
+) -> None:
+    """read-thread needs messages:read like fetch-messages: unlisted and 403 without it, whoever calls."""
+    token = access_token(oauth_server, "contacts:read")
+    names = {tool["name"] for tool in (await mcp(web, token, "tools/list")).json()["result"]["tools"]}
+    arguments = {"inbox": "PNsandboxMain", "participant": "+14155550123"}
+    refused = await mcp(web, token, "tools/call", {"name": "read-thread", "arguments": arguments})
+    assert names == {"get-contact", "list-contacts", "list-contact-custom-fields"}
+    assert refused.status_code == 403
+    assert refused.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="messages:read", '
+        f'resource_metadata="{oauth_server.url}/.well-known/oauth-protected-resource/mcp"'
+    )
+
+
 @pytest.mark.parametrize("kind", ["refresh-as-access", "expired", "wrong-audience", "code-as-access"])
 async def test_tokens_that_are_not_valid_access_tokens_get_401(
     web: httpx.AsyncClient, oauth_server: LiveServer, kind: str
@@ -534,12 +560,7 @@ async def test_legacy_sse_reports_a_missing_scope_as_a_tool_error(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_tampering_with_an_access_token_gets_401(oauth_server: LiveServer, data: st.DataObject) -> None:
-    sealer = sealer_for(oauth_server)
-    claims = sealer.new_claims(
-        TokenType.ACCESS, aud=f"{oauth_server.url}/mcp", sub="f" * 16, cid="c", scope=("messages:read",),
-        key="sandbox-demo-key", lifetime=3600,
-    )  # fmt: skip
-    token = sealer.seal(claims)
+    token = access_token(oauth_server, "messages:read")
     position = data.draw(st.integers(0, len(token) - 1))
     edit = data.draw(st.sampled_from(["replace", "truncate", "append"]))
     if edit == "replace":

@@ -39,6 +39,20 @@ class Upstream:
         await self._app(scope, receive, send)
 
 
+TRANSPORTS = [
+    pytest.param(("streamable", "legacy"), id="streamable-http"),
+    pytest.param(("streamable", "2026-07-28"), id="streamable-2026-07-28"),
+    pytest.param(("/sse", "legacy"), id="legacy-sse"),
+]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Each way a client reaches the tools: `(transport, mode)` for `tests.clients.connect`."""
+    transport: tuple[str, str] = request.param
+    return transport
+
+
 @pytest.fixture(scope="session")
 def upstream() -> Upstream:
     return Upstream()
@@ -79,20 +93,6 @@ def sandbox(upstream: Upstream, spec: SpecCheck) -> Iterator[SandboxState]:
     ]
     assert not new_requests, f"the client sent off-spec requests: {new_requests}"
     assert not new_responses, f"the sandbox gave off-spec responses: {new_responses}"
-
-
-TRANSPORTS = [
-    pytest.param(("streamable", "legacy"), id="streamable-http"),
-    pytest.param(("streamable", "2026-07-28"), id="streamable-2026-07-28"),
-    pytest.param(("/sse", "legacy"), id="legacy-sse"),
-]
-
-
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> tuple[str, str]:
-    """Each way a client reaches the tools: streamable HTTP (both protocol generations) and legacy SSE."""
-    transport: tuple[str, str] = request.param
-    return transport
 
 
 def sandbox_headers(server: LiveServer, **extra: str) -> dict[str, str]:

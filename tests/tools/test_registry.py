@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from tools.api import OpenPhone
 from tools.client import OpenPhoneClient
 from tools.errors import ToolDeclarationError, ToolError
 from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
+from tools.views import View
 
 OPENPHONE = OpenPhone(OpenPhoneClient(base_url="http://127.0.0.1:9"))
 CONTEXT = ToolContext(
@@ -170,8 +172,90 @@ def test_describe() -> None:
             "securitySchemes": [{"type": "oauth2", "scopes": ["messages:write"]}],
             "openai/toolInvocation/invoking": "Send message…",
             "openai/toolInvocation/invoked": "Send message: done",
+            "ui": {"visibility": ["model"]},
+            "openai/widgetAccessible": False,
+            "openai/visibility": "public",
         },
     }
+
+
+VIEW = View(name="echo", title="Echo view", description="Shows the echo.", html="<!doctype html><p>echo</p>")
+
+
+def test_a_tool_with_a_view_names_it_under_both_keys() -> None:
+    """MCP Apps `_meta.ui.resourceUri` and ChatGPT's `openai/outputTemplate` are the same `ui://` URI."""
+    meta = dataclasses.replace(echo_tool(), view=VIEW).describe()["_meta"]
+    assert meta["ui"] == {"resourceUri": "ui://openphone/echo.html", "visibility": ["model", "app"]}
+    assert meta["openai/outputTemplate"] == meta["ui/resourceUri"] == "ui://openphone/echo.html"
+    assert (meta["openai/widgetAccessible"], meta["openai/visibility"]) == (True, "public")
+
+
+def test_a_tool_that_writes_is_model_only_even_with_a_view() -> None:
+    """A view can never send or change anything: hosts MUST refuse it a tool without "app"."""
+    meta = dataclasses.replace(send_tool(), view=VIEW).describe()["_meta"]
+    assert meta["ui"] == {"resourceUri": "ui://openphone/echo.html", "visibility": ["model"]}
+    assert meta["openai/widgetAccessible"] is False
+
+
+def test_an_app_only_helper_is_hidden_from_the_model_but_reachable_by_chatgpts_views() -> None:
+    reader = dataclasses.replace(echo_tool("echo"), scope="messages:read")
+    helper = dataclasses.replace(echo_tool("page"), scope="messages:read", view=VIEW, is_app_only=True)
+    registry = ToolRegistry([reader, helper], chatgpt_tools=["echo"])
+    meta = helper.describe()["_meta"]
+    assert meta["ui"] == {"resourceUri": "ui://openphone/echo.html", "visibility": ["app"]}
+    assert (meta["openai/visibility"], meta["openai/widgetAccessible"]) == ("private", True)
+    assert [entry["name"] for entry in registry.listing("chatgpt")] == ["echo", "page"]
+    assert registry.get("page", "chatgpt") is helper
+
+
+def test_an_app_only_helper_reads_nothing_chatgpts_own_tools_could_not() -> None:
+    """Without a ChatGPT tool needing the helper's scope, the helper stays unknown to ChatGPT."""
+    helper = dataclasses.replace(echo_tool("page"), scope="messages:read", is_app_only=True)
+    registry = ToolRegistry([echo_tool("echo"), helper], chatgpt_tools=["echo"])
+    assert [entry["name"] for entry in registry.listing("chatgpt")] == ["echo"]
+    assert registry.get("page", "chatgpt") is None
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        pytest.param(dataclasses.replace(send_tool(), is_app_only=True), id="writes"),
+        pytest.param(
+            dataclasses.replace(echo_tool(), scope="contacts:write", is_app_only=True), id="write-scope"
+        ),
+    ],
+)
+def test_an_app_only_helper_that_could_write_is_refused(helper: Tool[Any, Any]) -> None:
+    with pytest.raises(ToolDeclarationError) as caught:
+        ToolRegistry([helper])
+    assert str(caught.value) == f"app-only tool {helper.name!r} must be read-only with a read scope"
+
+
+def test_two_different_views_under_one_uri_are_refused() -> None:
+    impostor = dataclasses.replace(VIEW, html="<!doctype html><p>other</p>")
+    with pytest.raises(ToolDeclarationError) as caught:
+        ToolRegistry(
+            [
+                dataclasses.replace(echo_tool("a"), view=VIEW),
+                dataclasses.replace(echo_tool("b"), view=impostor),
+            ]
+        )
+    assert str(caught.value) == "two different views are named ui://openphone/echo.html"
+
+
+def test_views_are_listed_once_each_in_declaration_order_and_found_by_uri() -> None:
+    other = View(name="other", title="Other", description="Other.", html="<!doctype html>")
+    registry = ToolRegistry(
+        [
+            dataclasses.replace(echo_tool("a"), view=VIEW),
+            echo_tool("plain"),
+            dataclasses.replace(echo_tool("b"), view=other),
+            dataclasses.replace(echo_tool("c"), view=VIEW),
+        ]
+    )
+    assert registry.views == (VIEW, other)
+    assert registry.view("ui://openphone/other.html") is other
+    assert registry.view("ui://openphone/missing.html") is None
 
 
 def test_describe_input_schema_carries_field_rules() -> None:

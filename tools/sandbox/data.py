@@ -31,8 +31,9 @@ Conversations, each with messages both ways and calls (newest activity first):
   transcript and summary `absent`).
 - `CNsandboxBravo` Main <-> +12125550147: 4 messages; call `ACsandboxCallBravo1` (completed
   transcript, completed summary with jobs).
-- `CNsandboxEcho` Main <-> +15035550111 (no contact): 2 messages; call `ACsandboxCallEcho1`, not
-  answered, so this participant has no transcript at all. The conversation is done (inactive).
+- `CNsandboxEcho` Main <-> +15035550111 (no contact): 3 messages, the last one hostile markup
+  (`HOSTILE_TEXT`, which views must show as text); call `ACsandboxCallEcho1`, not answered, so this
+  participant has no transcript at all. The conversation is done (inactive).
 
 Calls, recordings and voicemail (the endpoints newer than openapi-v1.json, notes §2.5, §2.9):
 - `ACsandboxCallAlpha2`, Jordan's missed call, left a completed voicemail `VMsandboxAlpha2`.
@@ -293,9 +294,12 @@ DELTA_MESSAGES: Final = _messages("Delta", SUPPORT_LINE_ID, ELENA_NUMBER, _octob
     ("in", "Do you have availability for a site visit next week?"),
     ("out", "Yes, Tuesday or Wednesday. Which suits you?"),
 ))  # fmt: skip
+HOSTILE_TEXT: Final = 'Quote please <img src=x onerror="alert(1)"></script><script>alert(2)</script>'
+"""A stranger's message that is markup: a view that parsed it would run script (XSS fixture)."""
 ECHO_MESSAGES: Final = _messages("Echo", MAIN_LINE_ID, UNKNOWN_CALLER_NUMBER, _october(5, 16), 3, (
     ("in", "Is this the right number for quotes?"),
     ("out", "Yes it is! What can we help with?"),
+    ("in", HOSTILE_TEXT),
 ))  # fmt: skip
 MESSAGES: Final = ALPHA_MESSAGES + BRAVO_MESSAGES + CHARLIE_MESSAGES + DELTA_MESSAGES + ECHO_MESSAGES
 
