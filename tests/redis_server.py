@@ -6,6 +6,7 @@ and controllable the way the fault tests need (stop and start on the same port, 
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -62,6 +63,11 @@ class RedisServer:
                 if time.monotonic() > deadline or self._process.poll() is not None:
                     raise RuntimeError("redis-server did not start") from None
                 time.sleep(0.02)
+
+    def pin(self, cpu: int | None) -> None:
+        """Keep the server on `cpu` (benchmarks keep it off the core under test)."""
+        if cpu is not None and self._process is not None:
+            os.sched_setaffinity(self._process.pid, {cpu})
 
     def stop(self) -> None:
         """Stop the server at once (its data is gone: it keeps none)."""

@@ -4,7 +4,9 @@ Scenarios (`--only` picks some): `throughput` (tools/call over Streamable HTTP: 
 stateless JSON server, a bare Starlette ceiling, the in-process sandbox), `sse` (legacy SSE round trip
 against the SDK's SSE app), `capacity` (idle SSE streams in one process), `micro` (sealing; process
 start to first 200), `clients` (the upstream HTTP client candidates), and, only when named,
-`profile` (py-spy samples the gateway under the tools/call load: a flame graph and the top frames).
+`redis` (the same with the state on Redis: tools/call, the legacy round trip across two machines,
+revocation propagation), and, only when named, `profile` (py-spy samples the gateway under the
+tools/call load: a flame graph and the top frames).
 The server under test runs on one CPU; wrk, the fake OpenPhone and this process share the other.
 """
 
@@ -20,10 +22,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import clients, micro, profile, report, sse, throughput
+from tests.benchmarks import clients, micro, profile, report, shared_state, sse, throughput
 from tests.benchmarks.processes import REPO, Cores
 
-SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients")
+SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients", "redis")
 # Run only when asked for: it measures where the time goes, not how much there is.
 TOOLS = ("profile",)
 
@@ -146,6 +148,27 @@ def main(argv: list[str] | None = None) -> int:
         results = clients.measure_clients(cores, connections=args.connections, **load)
         data["clients"] = _loads(results)
         lines += [*report.load_table("bare endpoint by upstream client", results), ""]
+    if "redis" in chosen:
+        print("state on Redis", flush=True)
+        shared = shared_state.measure(cores, connections=args.connections, sessions=args.sessions, **load)
+        revocation = shared["revocation"]
+        data["redis"] = {
+            "calls": _loads(shared["calls"]),
+            "sse": _loads(shared["sse"]),
+            "revocation": revocation,
+        }
+        lines += [
+            *report.load_table(
+                f"state in memory vs on Redis: tools/call, wrk -c{args.connections}", shared["calls"]
+            ),
+            "",
+            *report.load_table(f"legacy SSE round trip, {args.sessions} sessions", shared["sse"]),
+            "",
+            f"Revocation on machine A refused on machine B after {revocation['p50_ms']:.1f} ms (p50), "
+            f"{revocation['p99_ms']:.1f} ms (p99), {revocation['max_ms']:.1f} ms (max) over "
+            f"{revocation['revocations']} sign-ins",
+            "",
+        ]
     if "profile" in chosen:
         print("profile", flush=True)
         svg = args.json.parent / "gateway-profile.svg"

@@ -42,11 +42,17 @@ def _answered(answer: dict[str, Any]) -> bool:
     return isinstance(result, dict) and not result.get("isError") and EXPECTED_IN_RESULT in str(result)
 
 
-async def _round_trips(
-    base_url: str, headers: dict[str, str], sessions: int, warmup: float, duration: float
+async def round_trips(
+    base_url: str,
+    headers: dict[str, str],
+    sessions: int,
+    warmup: float,
+    duration: float,
+    post_url: str | None = None,
 ) -> LoadResult:
+    """Each session posts a tools/call and waits for its answer on the stream, as fast as it can."""
     async with http_client() as http:
-        clients = [SSESession(http, base_url, headers) for _ in range(sessions)]
+        clients = [SSESession(http, base_url, headers, post_url) for _ in range(sessions)]
         try:
             await asyncio.gather(*(client.open() for client in clients))
             await asyncio.gather(*(client.initialize() for client in clients))
@@ -95,7 +101,7 @@ def measure_round_trips(
         ]
 
         def run(target: SSETarget) -> LoadResult:
-            return uvloop.run(_round_trips(target.url, target.headers, sessions, warmup, duration))
+            return uvloop.run(round_trips(target.url, target.headers, sessions, warmup, duration))
 
         return alternating_rounds(chosen, lambda target: target.name, run, rounds)
 

@@ -23,9 +23,13 @@ INITIALIZE_PARAMS: dict[str, Any] = {
 class SSESession:
     """One open stream and the endpoint its messages go to; answers are matched to requests by id."""
 
-    def __init__(self, http: aiohttp.ClientSession, base_url: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self, http: aiohttp.ClientSession, base_url: str, headers: dict[str, str], post_url: str | None = None
+    ) -> None:
+        """`post_url`: where the POSTs go, when not to the stream's own server (another machine)."""
         self._http = http
         self._base_url = base_url
+        self._post_url = post_url or base_url
         self._headers = headers
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
@@ -98,7 +102,7 @@ class SSESession:
     def _dispatch(self, event: str, data: bytes) -> None:
         if event == "endpoint":
             if not self._endpoint.done():
-                self._endpoint.set_result(urljoin(f"{self._base_url}/", data.decode()))
+                self._endpoint.set_result(urljoin(f"{self._post_url}/", data.decode()))
             return
         message = orjson.loads(data)
         request_id = message.get("id") if isinstance(message, dict) else None
