@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import httpx2
 import orjson
@@ -382,6 +383,28 @@ class TestRedisUnreachable:
         again = await refresh(web[1], client["client_id"], tokens["refresh_token"])
         assert again.status_code == 200
         assert (await refresh(web[0], client["client_id"], again.json()["refresh_token"])).status_code == 200
+
+    async def test_a_send_posted_while_redis_is_paused_is_never_sent_twice(
+        self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        """A PUBLISH that timed out may still run once Redis wakes: 503 means at most once, never twice."""
+        keyed = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        arguments = {"from": "+14155550100", "to": "+14155550123", "content": "paused"}
+        sent_before = sum(1 for path, _ in machines.upstream.arrivals if path == "/v1/messages")
+        async with open_stream(web[0], api_key=SANDBOX_API_KEY) as (reader, endpoint):
+            redis_server.pause()
+            try:
+                call = rpc("tools/call", 41, name="send-message", arguments=arguments)
+                posted = await web[1].post(endpoint, content=call, headers=keyed)
+            finally:
+                redis_server.resume()
+            assert posted.status_code == 503
+            answered: list[int] = []
+            with anyio.move_on_after(3):  # a late PUBLISH runs the call within this
+                while True:
+                    answered.append((await reader.next_message())["id"])
+        sends = sum(1 for path, _ in machines.upstream.arrivals if path == "/v1/messages") - sent_before
+        assert (answered, sends) in (([], 0), ([41], 1))
 
     async def test_a_revocation_missed_while_subscribers_were_cut_is_read_back(
         self, machines: Cluster, web: list[httpx.AsyncClient], redis_server: RedisServer

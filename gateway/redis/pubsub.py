@@ -27,6 +27,7 @@ READ_SECONDS: Final = 1.0
 # A stream's endpoint event waits for its subscription at most this long (else 503).
 CONFIRM_SECONDS: Final = 1.0
 _BACKOFF_SECONDS: Final = (0.05, 1.0)
+_STOP_POLL_SECONDS: Final = 0.1
 
 Handler = Callable[[bytes], None]
 
@@ -52,6 +53,7 @@ class PubSubHub:
         self._channels: dict[str, Channel] = dict(permanent)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._connected = False
+        self._closing = False
         self._reader: asyncio.Task[None] | None = None
 
     @property
@@ -64,9 +66,9 @@ class PubSubHub:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def aclose(self) -> None:
+        self._closing = True
         if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+            await stop(self._reader)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
     async def subscribe(self, channel: str, subscription: Channel) -> None:
@@ -101,7 +103,7 @@ class PubSubHub:
 
     async def _read(self) -> None:
         backoff = _BACKOFF_SECONDS[0]
-        while True:
+        while not self._closing:
             try:
                 if self._pubsub.connection is None:
                     await self._pubsub.subscribe(*self._permanent)
@@ -135,3 +137,14 @@ class PubSubHub:
             confirmed.set_result(None)
         if subscription is not None and subscription.on_subscribed is not None:
             subscription.on_subscribed()
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait until it has ended.
+
+    Cancelled again until it ends: redis-py reads under a timeout, and on Python 3.11 a cancellation
+    that lands as that timeout expires can be taken for the timeout and lost: seen in the tests.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=_STOP_POLL_SECONDS)

@@ -18,6 +18,7 @@ from typing import Final, cast
 from redis.asyncio import Redis
 
 from gateway.redis.connection import UNAVAILABLE
+from gateway.redis.pubsub import stop
 from gateway.redis.scripts import REVOCATION_INDEX
 from oauth.store import Expiring
 
@@ -56,9 +57,9 @@ class RevocationMirror:
             self._resync = asyncio.get_running_loop().create_task(self._read_index())
 
     async def aclose(self) -> None:
+        self._stale = False
         if self._resync is not None:
-            self._resync.cancel()
-            await asyncio.gather(self._resync, return_exceptions=True)
+            await stop(self._resync)
 
     async def _read_index(self) -> None:
         backoff = _RESYNC_BACKOFF_SECONDS[0]
