@@ -94,6 +94,7 @@ class SoakResult:
                     "sse_replies_per_s": done.sse_replies / self.slice_seconds,
                     "flows": done.flows,
                     "refreshes": done.refreshes,
+                    "writes_per_s": done.writes / self.slice_seconds,
                     "errors": done.errors,
                     "rss_mib": last.rss_mib,
                     "fds": last.fds,
@@ -143,7 +144,7 @@ async def _soak(variant: str, server: Server, seconds: float) -> SoakResult:
     stop = tally.started + seconds
     samples: list[Sample] = []
     sampler = asyncio.create_task(_sample(process, tally, stop, samples))
-    await run_load(server.url, grant, tally, stop)
+    await run_load(server.url, grant, tally, stop, writes=variant == SANDBOX)
     await sampler
     fds_after, settle_seconds = await _settle(process, fds_idle)
     return SoakResult(

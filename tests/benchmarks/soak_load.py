@@ -5,7 +5,10 @@ Four kinds of client share one event loop, each looping until `stop`:
 * `SSE_SESSIONS` legacy SSE sessions that churn: open, `initialize`, `CALLS_PER_SSE_SESSION` calls
   answered on the stream, close, again;
 * a full OAuth flow (register, consent, code exchange) every `FLOW_SECONDS`;
-* a refresh every `REFRESH_SECONDS`, whose new access token every later call and session uses.
+* a refresh every `REFRESH_SECONDS`, whose new access token every later call and session uses;
+* with `writes`, a `send-message` or `create-contact` every `WRITE_SECONDS`, to `RECIPIENTS` numbers
+  in turn: more than the sandbox keeps of each, so its caps are reached and held (the fake OpenPhone
+  answers every request with the phone-number list, so it takes no writes).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ SSE_SESSIONS: Final = 40
 CALLS_PER_SSE_SESSION: Final = 20
 FLOW_SECONDS: Final = 5.0
 REFRESH_SECONDS: Final = 2.0
+WRITE_SECONDS: Final = 0.1
+RECIPIENTS: Final = 700
 # After a failure a client waits this long, so a broken server is not hammered in a tight loop.
 ERROR_PAUSE_SECONDS: Final = 0.2
 REQUEST_TIMEOUT_SECONDS: Final = 30.0
@@ -46,6 +51,7 @@ class Slice:
     sse_replies: int = 0
     flows: int = 0
     refreshes: int = 0
+    writes: int = 0
     errors: int = 0
 
 
@@ -201,7 +207,39 @@ async def _refreshes(url: str, grant: Credentials, tally: Tally, stop: float) ->
         await _until(stop, tally, "refresh", refresh)
 
 
-async def run_load(url: str, grant: Credentials, tally: Tally, stop: float) -> None:
+def _write_call(serial: int) -> dict[str, Any]:
+    """The `serial`th write: a send to one of RECIPIENTS numbers, or every other time a new contact."""
+    if serial % 2:
+        arguments = {"firstName": f"Soak {serial}", "lastName": "Guest", "company": "Soak test"}
+        return {"name": "create-contact", "arguments": arguments}
+    to = f"+1303555{serial // 2 % RECIPIENTS:04d}"
+    return {"name": "send-message", "arguments": {"from": "PNsandboxMain", "to": to, "content": "Soak"}}
+
+
+async def _writes(
+    http: aiohttp.ClientSession, url: str, grant: Credentials, tally: Tally, stop: float
+) -> None:
+    request = handshake_call(url, {})
+    serials = iter(range(2**62))
+
+    async def write() -> None:
+        started = time.monotonic()
+        call = _write_call(next(serials))
+        body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
+        headers = {**request.headers, **grant.bearer}
+        async with http.post(request.url, data=body, headers=headers, timeout=_REQUEST) as response:
+            payload = orjson.loads(await response.read())
+        result = payload.get("result") if isinstance(payload, dict) else None
+        if response.status == 200 and isinstance(result, dict) and not result.get("isError"):
+            tally.now().writes += 1
+        else:
+            tally.fail(f"tools/call {call['name']}", response.status)
+        await _pause(started + WRITE_SECONDS, stop)
+
+    await _until(stop, tally, "tools/call write", write)
+
+
+async def run_load(url: str, grant: Credentials, tally: Tally, stop: float, *, writes: bool) -> None:
     """Every client of the mixed load against the gateway at `url`, until `stop` (monotonic)."""
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=REQUEST_TIMEOUT_SECONDS)
@@ -213,6 +251,7 @@ async def run_load(url: str, grant: Credentials, tally: Tally, stop: float) -> N
                     *(_sse_session(http, url, grant, tally, stop) for _ in range(SSE_SESSIONS)),
                     _flows(url, tally, stop),
                     _refreshes(url, grant, tally, stop),
+                    *([_writes(http, url, grant, tally, stop)] if writes else []),
                 )
         except TimeoutError:
             tally.fail(f"clients still busy {FINISH_SECONDS:g} s after the end: stopped")
