@@ -6,9 +6,10 @@ Four kinds of client share one event loop, each looping until `stop`:
   answered on the stream, close, again;
 * a full OAuth flow (register, consent, code exchange) every `FLOW_SECONDS`;
 * a refresh every `REFRESH_SECONDS`, whose new access token every later call and session uses;
-* with `writes`, a `send-message` or `create-contact` every `WRITE_SECONDS`, to `RECIPIENTS` numbers
-  in turn: more than the sandbox keeps of each, so its caps are reached and held (the fake OpenPhone
-  answers every request with the phone-number list, so it takes no writes).
+* with `writes`, one more connection of `create-contact` and `send-message`, to a few regular numbers
+  and to `NEWCOMERS` numbers in turn: more than the sandbox keeps of each, so every one of its caps is
+  reached early and held (the fake OpenPhone answers every request with the phone-number list, so it
+  takes no writes).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ SSE_SESSIONS: Final = 40
 CALLS_PER_SSE_SESSION: Final = 20
 FLOW_SECONDS: Final = 5.0
 REFRESH_SECONDS: Final = 2.0
-WRITE_SECONDS: Final = 0.1
-RECIPIENTS: Final = 700
+REGULARS: Final = 12
+NEWCOMERS: Final = 700
 # After a failure a client waits this long, so a broken server is not hammered in a tight loop.
 ERROR_PAUSE_SECONDS: Final = 0.2
 REQUEST_TIMEOUT_SECONDS: Final = 30.0
@@ -208,11 +209,12 @@ async def _refreshes(url: str, grant: Credentials, tally: Tally, stop: float) ->
 
 
 def _write_call(serial: int) -> dict[str, Any]:
-    """The `serial`th write: a send to one of RECIPIENTS numbers, or every other time a new contact."""
-    if serial % 2:
+    """The `serial`th write: in turn a new contact, a send to a regular, a send to a newcomer."""
+    turn, kind = divmod(serial, 3)
+    if kind == 0:
         arguments = {"firstName": f"Soak {serial}", "lastName": "Guest", "company": "Soak test"}
         return {"name": "create-contact", "arguments": arguments}
-    to = f"+1303555{serial // 2 % RECIPIENTS:04d}"
+    to = f"+1303666{turn % REGULARS:04d}" if kind == 1 else f"+1303555{turn % NEWCOMERS:04d}"
     return {"name": "send-message", "arguments": {"from": "PNsandboxMain", "to": to, "content": "Soak"}}
 
 
@@ -223,7 +225,6 @@ async def _writes(
     serials = iter(range(2**62))
 
     async def write() -> None:
-        started = time.monotonic()
         call = _write_call(next(serials))
         body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
         headers = {**request.headers, **grant.bearer}
@@ -234,7 +235,7 @@ async def _writes(
             tally.now().writes += 1
         else:
             tally.fail(f"tools/call {call['name']}", response.status)
-        await _pause(started + WRITE_SECONDS, stop)
+            await asyncio.sleep(ERROR_PAUSE_SECONDS)
 
     await _until(stop, tally, "tools/call write", write)
 
