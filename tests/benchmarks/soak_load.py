@@ -229,9 +229,10 @@ async def _writes(
         body = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
         headers = {**request.headers, **grant.bearer}
         async with http.post(request.url, data=body, headers=headers, timeout=_REQUEST) as response:
-            payload = orjson.loads(await response.read())
+            answer = await response.read()
+        payload = orjson.loads(answer) if response.status == 200 else None
         result = payload.get("result") if isinstance(payload, dict) else None
-        if response.status == 200 and isinstance(result, dict) and not result.get("isError"):
+        if isinstance(result, dict) and not result.get("isError"):
             tally.now().writes += 1
         else:
             tally.fail(f"tools/call {call['name']}", response.status)
