@@ -52,7 +52,9 @@ def _levels(text: str) -> tuple[int, ...]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all but profile)"
+        "--only",
+        default=",".join(SCENARIOS),
+        help="comma-separated scenarios (default: all but profile and soak)",
     )
     parser.add_argument(
         "--rounds", type=_positive(int), default=3, help="alternating rounds per comparison (3)"
