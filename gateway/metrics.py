@@ -3,13 +3,15 @@
 Off unless `METRICS_TOKEN` is set: the endpoint then answers only `Authorization: Bearer <token>`
 (compared in constant time) and is a 404 otherwise, so its existence is not advertised. Labels are
 bounded: routes are the known paths (anything else is "other"), tools are the catalogue's names,
-outcomes and results are fixed words. Each app gets its own registry, so tests do not share counts.
+outcomes and results are fixed words, and an upstream status is a registered HTTP status (anything
+else OpenPhone might answer is "other"). Each app gets its own registry, so tests do not share counts.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Collection
+from http import HTTPStatus
 from typing import Final
 
 from prometheus_client import (
@@ -25,6 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPSTREAM_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_KNOWN_STATUSES: Final = frozenset(status.value for status in HTTPStatus)
 
 
 class Metrics:
@@ -60,13 +63,19 @@ class Metrics:
         )
 
     def observe_upstream(self, method: str, status: int | None, seconds: float) -> None:
-        self.upstream.labels(method, str(status) if status is not None else "none").observe(seconds)
+        self.upstream.labels(method, _status_label(status)).observe(seconds)
 
     def count_tool_call(self, tool: str, outcome: str) -> None:
         self.tool_calls.labels(tool, outcome).inc()
 
     def count_verification(self, result: str) -> None:
         self.token_verifications.labels(result).inc()
+
+
+def _status_label(status: int | None) -> str:
+    if status is None:
+        return "none"
+    return str(status) if status in _KNOWN_STATUSES else "other"
 
 
 class HTTPMetrics:

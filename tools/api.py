@@ -39,15 +39,22 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
 INBOX_CACHE_SECONDS: Final = 60.0
-_INBOX_CACHE_KEYS: Final = 1024
+INBOX_CACHE_KEYS: Final = 1024
+# Numbers and their users held in all, so the cache stays bounded whatever the workspaces' sizes.
+INBOX_CACHE_RECORDS: Final = 16_384
 
 
 @dataclass(slots=True)
 class _InboxCache:
-    """Each key's phone-number list, kept briefly so resolving an inbox costs no request per call."""
+    """Each key's phone-number list, kept briefly so resolving an inbox costs no request per call.
+
+    At most INBOX_CACHE_KEYS lists and INBOX_CACHE_RECORDS numbers and users in all; the least
+    recently stored go first, and a list larger than the whole cache is not kept.
+    """
 
     ttl: float = INBOX_CACHE_SECONDS
     _entries: OrderedDict[str, tuple[float, list[PhoneNumber]]] = field(default_factory=OrderedDict)
+    _held: int = 0
 
     def get(self, fingerprint: str) -> list[PhoneNumber] | None:
         entry = self._entries.get(fingerprint)
@@ -56,10 +63,24 @@ class _InboxCache:
         return entry[1]
 
     def put(self, fingerprint: str, numbers: list[PhoneNumber]) -> None:
+        previous = self._entries.pop(fingerprint, None)
+        if previous is not None:
+            self._held -= _records(previous[1])
+        if _records(numbers) > INBOX_CACHE_RECORDS:
+            return
         self._entries[fingerprint] = (time.monotonic() + self.ttl, numbers)
-        self._entries.move_to_end(fingerprint)
-        while len(self._entries) > _INBOX_CACHE_KEYS:
-            self._entries.popitem(last=False)
+        self._held += _records(numbers)
+        while len(self._entries) > INBOX_CACHE_KEYS or self._held > INBOX_CACHE_RECORDS:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self._held -= _records(evicted)
+
+    def __len__(self) -> int:
+        """How many numbers and users are held."""
+        return self._held
+
+
+def _records(numbers: list[PhoneNumber]) -> int:
+    return sum(1 + len(number.users) for number in numbers)
 
 
 class OpenPhone:

@@ -3,10 +3,11 @@
 Scenarios (`--only` picks some): `throughput` (tools/call over Streamable HTTP: the gateway, the SDK's
 stateless JSON server, a bare Starlette ceiling, the in-process sandbox), `sse` (legacy SSE round trip
 against the SDK's SSE app), `capacity` (idle SSE streams in one process), `micro` (sealing; process
-start to first 200), `clients` (the upstream HTTP client candidates), and, only when named,
-`redis` (the same with the state on Redis: tools/call, the legacy round trip across two machines,
-revocation propagation), and, only when named, `profile` (py-spy samples the gateway under the
-tools/call load: a flame graph and the top frames).
+start to first 200), `clients` (the upstream HTTP client candidates), `redis` (the state on Redis:
+tools/call against memory, the legacy round trip across two machines, revocation propagation), and,
+only when named, `profile` (py-spy samples the gateway under the
+tools/call load: a flame graph and the top frames) and `soak` (a long mixed load on one gateway,
+watched for memory and descriptor growth; soak.py).
 The server under test runs on one CPU; wrk, the fake OpenPhone and this process share the other.
 """
 
@@ -22,12 +23,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import clients, micro, profile, report, shared_state, sse, throughput
+from tests.benchmarks import clients, micro, profile, report, shared_state, soak, sse, throughput
 from tests.benchmarks.processes import REPO, Cores
 
 SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients", "redis")
-# Run only when asked for: it measures where the time goes, not how much there is.
-TOOLS = ("profile",)
+# Run only when asked for: where the time goes, and what a long run does to memory (10 minutes each).
+TOOLS = ("profile", "soak")
+DURATION_SECONDS = 10.0
+SOAK_SECONDS = 600.0
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
@@ -51,13 +54,18 @@ def _levels(text: str) -> tuple[int, ...]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--only", default=",".join(SCENARIOS), help="comma-separated scenarios (default: all but profile)"
+        "--only",
+        default=",".join(SCENARIOS),
+        help="comma-separated scenarios (default: all but profile and soak)",
     )
     parser.add_argument(
         "--rounds", type=_positive(int), default=3, help="alternating rounds per comparison (3)"
     )
     parser.add_argument(
-        "--duration", type=_positive(float), default=10.0, help="measured seconds per run (10)"
+        "--duration",
+        type=_positive(float),
+        default=None,
+        help=f"measured seconds per run ({DURATION_SECONDS:g}; soak: per variant, {SOAK_SECONDS:g})",
     )
     parser.add_argument(
         "--warmup", type=_positive(float), default=3.0, help="discarded seconds before each run (3)"
@@ -88,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - {*SCENARIOS, *TOOLS}
     if unknown:
         print(
-            f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}",
+            f"unknown scenario(s): {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join((*SCENARIOS, *TOOLS))}",
             file=sys.stderr,
         )
         return 2
@@ -100,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = report.machine()
     cores = Cores.split()
     cores.pin_self_to_load()
-    load = {"rounds": args.rounds, "warmup": args.warmup, "duration": args.duration}
+    duration = args.duration or DURATION_SECONDS
+    load = {"rounds": args.rounds, "warmup": args.warmup, "duration": duration}
     data: dict[str, Any] = {
         "machine": machine,
         "settings": {
@@ -173,8 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         print("profile", flush=True)
         svg = args.json.parent / "gateway-profile.svg"
         svg.parent.mkdir(parents=True, exist_ok=True)
-        figures = {"warmup": args.warmup, "duration": args.duration, "connections": args.connections}
+        figures = {"warmup": args.warmup, "duration": duration, "connections": args.connections}
         lines += [*profile.profile(cores, svg=svg, **figures), ""]
+    if "soak" in chosen:
+        print("soak", flush=True)
+        soaked = soak.measure_soak(cores, seconds=args.duration or SOAK_SECONDS)
+        data["soak"] = [result.as_dict() for result in soaked]
+        lines += [*report.soak_tables(soaked), ""]
     print()
     print(
         f"{machine['date']} · {machine['cpu']} · {machine['usable_cpus']} CPUs · Linux {machine['kernel']} · "

@@ -13,6 +13,7 @@ from importlib.metadata import version
 from typing import Any, Final
 
 from tests.benchmarks.measure import LoadResult
+from tests.benchmarks.soak import SoakResult
 from tests.benchmarks.sse import CapacityLevel
 from tests.benchmarks.targets import ENVELOPE_REVISION, HANDSHAKE_REVISION
 from tests.benchmarks.wrk import wrk_path
@@ -23,6 +24,7 @@ CEILING_SHARE_TARGET: Final = 0.75
 SDK_P99_SHARE_TARGET: Final = 1 / 3
 KIB_PER_STREAM_TARGET: Final = 25.0
 START_SECONDS_TARGET: Final = 1.0
+SOAK_SLOPE_TARGET: Final = 32.0  # MiB per hour over the soak's last half
 
 
 def machine() -> dict[str, Any]:
@@ -123,8 +125,40 @@ def capacity_table(levels: Sequence[CapacityLevel]) -> list[str]:
     return lines
 
 
+def soak_tables(results: Sequence[SoakResult]) -> list[str]:
+    """Per variant: a row per slice, then the slopes, descriptors and every failure."""
+    lines: list[str] = []
+    for result in results:
+        figures = result.summary
+        lines += [
+            f"Soak, {result.variant}, {result.seconds:g} s",
+            "| until | calls/s | SSE replies/s | writes/s | flows | refreshes | errors | RSS | fds | CPU |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in result.slice_rows():
+            lines.append(
+                f"| {row['end_s']:.0f} s | {row['calls_per_s']:,.0f} | {row['sse_replies_per_s']:,.0f} "
+                f"| {row['writes_per_s']:.1f} | {row['flows']} | {row['refreshes']} | {row['errors']} "
+                f"| {row['rss_mib']:.1f} MiB | {row['fds']} | {row['cpu_percent']:.0f}% |"
+            )
+        lines += [
+            f"- RSS: {figures['first_mib']:.1f} MiB after 1 s, peak {figures['peak_mib']:.1f} MiB, plateau "
+            f"(median of the last half) {figures['plateau_mib']:.1f} MiB; slope "
+            f"{figures['slope_mib_per_hour']:+.1f} MiB/h over the run, "
+            f"{figures['last_half_slope_mib_per_hour']:+.1f} MiB/h over the last half",
+            f"- file descriptors: {result.fds_idle} idle before, {figures['fds_peak']:.0f} at the peak, "
+            f"{figures['fds_end']:.0f} at the end of the load, {result.fds_after} after it "
+            f"(settled in {result.settle_seconds:.0f} s)",
+            f"- 5xx: {result.server_errors}; lost SSE replies: {result.lost_replies}; "
+            f"unmatched SSE replies: {result.unmatched_replies}",
+            *(f"- error: {what} x{count}" for what, count in sorted(result.errors.items())),
+            "",
+        ]
+    return lines
+
+
 def targets(report: Mapping[str, Any]) -> list[str]:
-    """Each target of issue 7 with the figure measured and whether it was met."""
+    """Each target of issues 7 and 17 with the figure measured and whether it was met."""
     lines = ["Targets"]
 
     def verdict(name: str, figure: str, met: bool) -> None:
@@ -154,5 +188,23 @@ def targets(report: Mapping[str, Any]) -> list[str]:
             "start to first 200 < 1 s",
             f"{start['median_s'] * 1000:.0f} ms median",
             start["median_s"] < START_SECONDS_TARGET,
+        )
+    for soaked in report.get("soak", []):
+        slope = soaked["summary"]["last_half_slope_mib_per_hour"]
+        verdict(
+            f"soak ({soaked['variant']}, {soaked['seconds']:g} s) RSS slope over the last half < 32 MiB/h",
+            f"{slope:+.1f} MiB/h",
+            slope < SOAK_SLOPE_TARGET,
+        )
+        verdict(
+            f"soak ({soaked['variant']}) file descriptors back to idle",
+            f"{soaked['fds_idle']} -> {soaked['fds_after']}",
+            soaked["fds_after"] <= soaked["fds_idle"],
+        )
+        failures = (soaked["server_errors"], soaked["lost_replies"], soaked["unmatched_replies"])
+        verdict(
+            f"soak ({soaked['variant']}) zero 5xx, lost or duplicated replies",
+            "{} 5xx, {} lost, {} unmatched".format(*failures),
+            not any(failures),
         )
     return lines if len(lines) > 1 else []

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import itertools
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import orjson
@@ -20,8 +20,20 @@ INITIALIZE_PARAMS: dict[str, Any] = {
 }
 
 
+class UnexpectedStatus(RuntimeError):
+    """The server answered a stream's GET or a message's POST with a status other than expected."""
+
+    def __init__(self, request: str, status: int) -> None:
+        super().__init__(f"{request} answered {status}")
+        self.status = status
+
+
 class SSESession:
-    """One open stream and the endpoint its messages go to; answers are matched to requests by id."""
+    """One open stream and the endpoint its messages go to; answers are matched to requests by id.
+
+    `unmatched` counts answers that matched no waiting request: duplicates, or answers that came after
+    their request gave up waiting.
+    """
 
     def __init__(
         self, http: aiohttp.ClientSession, base_url: str, headers: dict[str, str], post_url: str | None = None
@@ -37,13 +49,14 @@ class SSESession:
         self._reader: asyncio.Task[None] | None = None
         self._response: aiohttp.ClientResponse | None = None
         self.keepalives = 0
+        self.unmatched = 0
 
     async def open(self, path: str = "/sse") -> None:
         """Open the stream and wait for its `endpoint` event."""
         headers = {**self._headers, "accept": "text/event-stream"}
         self._response = await self._http.get(f"{self._base_url}{path}", headers=headers)
         if self._response.status != 200:
-            raise RuntimeError(f"GET {path} answered {self._response.status}")
+            raise UnexpectedStatus(f"GET {path}", self._response.status)
         self._reader = asyncio.create_task(self._read(self._response))
         await asyncio.wait_for(asyncio.shield(self._endpoint), timeout=30)
 
@@ -82,7 +95,7 @@ class SSESession:
         async with self._http.post(endpoint, data=orjson.dumps(message), headers=headers) as response:
             await response.read()
             if response.status != 202:
-                raise RuntimeError(f"POST {endpoint} answered {response.status}")
+                raise UnexpectedStatus(f"POST {urlsplit(endpoint).path}", response.status)
 
     async def _read(self, response: aiohttp.ClientResponse) -> None:
         event, data = "message", b""
@@ -109,3 +122,5 @@ class SSESession:
         answer = self._pending.get(request_id) if isinstance(request_id, int) else None
         if answer is not None and not answer.done():
             answer.set_result(message)
+        elif request_id is not None:
+            self.unmatched += 1

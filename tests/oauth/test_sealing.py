@@ -251,7 +251,7 @@ class TestClaimChecks:
 
 
 class TestOpenedTokens:
-    """A token opened once is remembered, so it is not decrypted again; every claim check still runs."""
+    """An access token opened once is remembered, so it is not decrypted again; every check still runs."""
 
     def test_a_remembered_token_is_refused_once_it_expires(self) -> None:
         clock = FakeClock()
@@ -264,12 +264,21 @@ class TestOpenedTokens:
 
     def test_a_remembered_token_is_still_checked_for_type_and_audience(self) -> None:
         sealer = make_sealer()
-        token = sealer.seal(make_claims(sealer, TokenType.CODE))
-        sealer.open(token, TokenType.CODE, AUDIENCE)
+        token = sealer.seal(make_claims(sealer, TokenType.ACCESS))
+        sealer.open(token, TokenType.ACCESS, AUDIENCE)
+        assert list(sealer._opened) == [token]
         with pytest.raises(InvalidToken, match="wrong-type"):
-            sealer.open(token, TokenType.ACCESS)
+            sealer.open(token, TokenType.CODE)
         with pytest.raises(InvalidToken, match="wrong-audience"):
-            sealer.open(token, TokenType.CODE, "https://elsewhere.test/mcp")
+            sealer.open(token, TokenType.ACCESS, "https://elsewhere.test/mcp")
+
+    @pytest.mark.parametrize("typ", [TokenType.CODE, TokenType.REFRESH, TokenType.CONSENT])
+    def test_tokens_opened_once_or_twice_are_not_remembered(self, typ: TokenType) -> None:
+        """Codes, refresh tokens and consent requests would only push access tokens out of the cache."""
+        sealer = make_sealer()
+        token = sealer.seal(make_claims(sealer, typ))
+        assert sealer.open(token, typ, AUDIENCE).typ is typ
+        assert sealer._opened == {}
 
     def test_a_token_that_failed_to_open_is_not_remembered(self) -> None:
         sealer = make_sealer()

@@ -303,7 +303,7 @@ def _endpoint(operation: Operation, state: SandboxState) -> Callable[[Request], 
 
 
 class _Intake:
-    """Pure ASGI middleware: records every request in `state.requests`, then waits `faults.latency`."""
+    """Pure ASGI middleware: records each request in `state.requests`, then waits `faults.latency`."""
 
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
         self.app = app
@@ -311,7 +311,7 @@ class _Intake:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            self.state.requests.append((scope["method"], scope["path"]))
+            self.state.record_request(scope["method"], scope["path"])
             if self.state.faults.latency > 0:
                 await anyio.sleep(self.state.faults.latency)
         await self.app(scope, receive, send)

@@ -9,6 +9,7 @@ conversations, and one order everywhere keeps pagination easy to reason about.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from tools.sandbox.data import (
 )
 from tools.sandbox.errors import Conflict, Forbidden, NotFound, SandboxError
 from tools.sandbox.faults import Faults
+from tools.sandbox.retention import REQUEST_LOG_SIZE, Retention
 from tools.sandbox.rules import (
     PN_ID,
     CreateContactBody,
@@ -58,8 +60,9 @@ def _by_id(records: Iterable[Record]) -> dict[str, Record]:
 class SandboxState:
     """One sandbox workspace: the seeded data, what requests changed, and the fault knobs.
 
-    Tests read `sent_messages` (accepted sends, in order), `contacts` (id -> contact) and `requests`
-    (every `(method, path)` received) and set knobs on `faults`.
+    Tests read `sent_messages` (accepted sends still kept, in order), `contacts` (id -> contact) and
+    `requests` (the most recent `(method, path)` pairs received) and set knobs on `faults`. What
+    requests add is capped, oldest evicted first (retention.py); the seeded data is never evicted.
     """
 
     def __init__(self) -> None:
@@ -78,12 +81,25 @@ class SandboxState:
         self.voicemails: dict[str, Record] = deepcopy(VOICEMAILS)
         self.recording_ineligible_call_ids: set[str] = set(RECORDING_INELIGIBLE_CALL_IDS)
         """Calls whose recordings answer 403 (no call recording on the plan); add ids to extend it."""
-        self.sent_messages: list[Record] = []
-        self.requests: list[tuple[str, str]] = []
+        self.retention = Retention()
+        self._requests: deque[tuple[str, str]] = deque(maxlen=REQUEST_LOG_SIZE)
         self.faults = Faults()
         self._ticks = count()
         self._serials = count(1)
         self._traces = count()
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """The most recent requests received, oldest first: up to REQUEST_LOG_SIZE."""
+        return list(self._requests)
+
+    def record_request(self, method: str, path: str) -> None:
+        self._requests.append((method, path))
+
+    @property
+    def sent_messages(self) -> list[Record]:
+        """The accepted sends still kept, in the order they were sent."""
+        return [self.messages[message_id] for message_id in self.retention.sent_message_ids]
 
     def now(self) -> str:
         """The next reading of the sandbox clock: SANDBOX_EPOCH, then one second later each time."""
@@ -248,15 +264,25 @@ def send_message(state: SandboxState, body: SendMessageBody) -> Record:
         "updatedAt": at,
     }
     state.messages[message["id"]] = message
-    state.sent_messages.append(message)
-    _note_activity(state, inbox["id"], body.to[0], message, is_done=body.set_inbox_status == "done")
+    conversation_id = _note_activity(
+        state, inbox["id"], body.to[0], message, is_done=body.set_inbox_status == "done"
+    )
+    _drop_messages(state, state.retention.sent(message["id"], conversation_id))
     return message
+
+
+def _drop_messages(state: SandboxState, message_ids: Iterable[str]) -> None:
+    for message_id in message_ids:
+        del state.messages[message_id]
 
 
 def _note_activity(
     state: SandboxState, inbox_id: str, participant: str, activity: Record, is_done: bool
-) -> None:
-    """Move the conversation to the top (opening one if needed); `setInboxStatus: done` marks it done."""
+) -> str:
+    """Move the conversation to the top (opening one if needed); `setInboxStatus: done` marks it done.
+
+    Returns the conversation's id.
+    """
     at = activity["createdAt"]
     conversation = next(
         (
@@ -273,11 +299,17 @@ def _note_activity(
             "snoozedUntil": None,
         }  # fmt: skip
         state.conversations[conversation["id"]] = conversation
+        evicted_conversations, evicted_messages = state.retention.opened(conversation["id"])
+        for evicted in evicted_conversations:
+            del state.conversations[evicted]
+            state.done_conversation_ids.discard(evicted)
+        _drop_messages(state, evicted_messages)
     conversation.update(lastActivityAt=at, lastActivityId=activity["id"], updatedAt=at)
     if is_done:
         state.done_conversation_ids.add(conversation["id"])
     else:
         state.done_conversation_ids.discard(conversation["id"])
+    return str(conversation["id"])
 
 
 def select_contacts(state: SandboxState, external_ids: Sequence[str], sources: Sequence[str]) -> list[Record]:
@@ -309,6 +341,7 @@ def _refuse_duplicate(state: SandboxState, external_id: str | None, contact_id: 
 def delete_contact(state: SandboxState, contact_id: str) -> None:
     require_contact(state, contact_id)
     del state.contacts[contact_id]
+    state.retention.deleted(contact_id)
 
 
 def create_contact(state: SandboxState, body: CreateContactBody) -> Record:
@@ -327,6 +360,8 @@ def create_contact(state: SandboxState, body: CreateContactBody) -> Record:
         "createdByUserId": body.created_by_user_id or OWNER_USER_ID,
     }
     state.contacts[contact["id"]] = contact
+    for evicted in state.retention.created(contact["id"]):
+        del state.contacts[evicted]
     return contact
 
 
