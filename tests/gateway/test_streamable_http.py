@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 
+from gateway.protocol import MAX_BATCH_ITEMS
 from tests.conftest import TEST_API_KEY, LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -276,6 +277,26 @@ class TestHandshake:
                 "error": {"code": -32600, "message": "initialize must not be part of a batch"},
             }
         ]
+
+    async def test_a_batch_of_the_maximum_size_is_answered(self, http: httpx.AsyncClient) -> None:
+        batch = [request("ping", None, i) for i in range(MAX_BATCH_ITEMS)]
+        response = await post(http, batch, headers(**{"mcp-protocol-version": "2025-03-26"}))
+        assert response.status_code == 200
+        assert [answer["id"] for answer in response.json()] == list(range(MAX_BATCH_ITEMS))
+
+    async def test_a_batch_over_the_maximum_size_is_refused(self, http: httpx.AsyncClient) -> None:
+        """Review #1: a 1 MiB batch of tools/list once made an 850 MB answer; one item too many is refused."""
+        batch = [request("tools/list", None, i) for i in range(MAX_BATCH_ITEMS + 1)]
+        response = await post(http, batch, headers(**{"mcp-protocol-version": "2025-03-26"}))
+        assert response.status_code == 400
+        assert response.json() == {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": -32600,
+                "message": "Invalid request: a batch may hold at most 32 messages, this one has 33",
+            },
+        }
 
     @pytest.mark.parametrize("revision", ["2025-06-18", "2025-11-25"])
     async def test_a_batch_is_refused_after_2025_06_18(self, http: httpx.AsyncClient, revision: str) -> None:
