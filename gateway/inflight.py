@@ -1,7 +1,8 @@
 """In-flight tool calls, so `notifications/cancelled` can stop the one it names.
 
-Calls are keyed by a namespace (the SSE session, or the principal on Streamable HTTP) and the
-JSON-RPC request id, so one caller can never cancel another's call.
+Calls are keyed by a namespace (the SSE session, or the principal's credential on Streamable HTTP)
+and the JSON-RPC request id, so one caller can never cancel another's call, not even one holding
+another credential for the same key.
 """
 
 from __future__ import annotations

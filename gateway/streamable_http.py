@@ -71,7 +71,7 @@ class StreamableHTTP:
             payload = jsonrpc.decode_json(body)
             fallback = _handshake_revision(field_value(headers, "mcp-protocol-version"))
             if isinstance(payload, list):
-                exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience)
+                exchange = Exchange(principal, fallback, principal.credential, audience=audience)
                 await self._batch(payload, exchange, send)
                 return
             message = jsonrpc.parse_message(payload)
@@ -80,7 +80,7 @@ class StreamableHTTP:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))
             return
-        exchange = Exchange(principal, revision, principal.fingerprint, audience=audience)
+        exchange = Exchange(principal, revision, principal.credential, audience=audience)
         if isinstance(message, jsonrpc.Request):
             scope = self._core.missing_scope(message, exchange)
             if scope is not None:
