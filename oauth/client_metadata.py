@@ -32,9 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 from yarl import URL
 
+from oauth.uris import IPAddress, has_uri_syntax, is_valid_host, literal_address
+
 logger = logging.getLogger(__name__)
 
-IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy: TypeAlias = Callable[[IPAddress], bool]
 
 MAX_URL_LENGTH: Final = 2048
@@ -57,12 +58,7 @@ _HEADERS: Final = {
     "Accept-Encoding": "identity",
     "User-Agent": "openphone-mcp-gateway",
 }
-# RFC 3986 §2: only unreserved, reserved and percent-encoded characters; no space, no non-ASCII.
-_URL_CHARACTERS: Final = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_STRAY_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _URL_WITH_PATH: Final = re.compile(r"https://[^/?#]*/")
-_HOST_NAME: Final = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")
-_NUMERIC_LABEL: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _REDIRECT_URI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^#\s]+")
 _MAX_AGE: Final = re.compile(r"max-age=\"?([0-9]+)\"?")
 _DOCUMENT_ERROR: Final = "client_metadata"
@@ -159,7 +155,7 @@ def parse_metadata_url(client_id: str) -> URL:
         raise ClientMetadataError(f"client_id URL is longer than {MAX_URL_LENGTH} characters")
     if not client_id.startswith("https://"):
         raise ClientMetadataError("client_id URL must use https")  # §3
-    if not _URL_CHARACTERS.fullmatch(client_id) or _STRAY_PERCENT.search(client_id):
+    if not has_uri_syntax(client_id):
         raise ClientMetadataError("client_id is not a valid URL")
     if "#" in client_id:
         raise ClientMetadataError("client_id URL must not contain a fragment")  # §3
@@ -172,7 +168,7 @@ def parse_metadata_url(client_id: str) -> URL:
         raise ClientMetadataError("client_id is not a valid URL") from None
     if "@" in url.raw_authority:
         raise ClientMetadataError("client_id URL must not contain a username or password")  # §3
-    if not _is_valid_host(host):
+    if not is_valid_host(host):
         raise ClientMetadataError("client_id URL has an invalid host")
     if any(unquote(segment) in (".", "..") for segment in url.raw_path.split("/")):
         raise ClientMetadataError("client_id URL must not contain dot path segments")  # §3
@@ -208,22 +204,6 @@ def _describe(exc: ValidationError) -> str:
     return f"client metadata document has an invalid {name}"
 
 
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _is_valid_host(host: str) -> bool:
-    address = _literal_address(host)
-    if address is not None:
-        return not (isinstance(address, ipaddress.IPv6Address) and address.scope_id)
-    # A numeric last label is a legacy IPv4 form (127.1, 0x7f.1, 2130706433): refuse, don't guess.
-    last_label = host.rstrip(".").rpartition(".")[2]
-    return _HOST_NAME.fullmatch(host) is not None and _NUMERIC_LABEL.fullmatch(last_label) is None
-
-
 class _VettingResolver(AbstractResolver):
     """Resolves through `inner`; refuses the host unless the policy accepts every address.
 
@@ -243,7 +223,7 @@ class _VettingResolver(AbstractResolver):
         if not results:
             raise OSError(f"{host} has no addresses")
         for result in results:
-            address = _literal_address(result["host"])
+            address = literal_address(result["host"])
             if address is None or not self._policy(address):
                 raise ClientMetadataError(NON_PUBLIC_ADDRESS)
         return results
@@ -329,7 +309,7 @@ class ClientMetadataFetcher:
         if self._state is _State.CLOSED:
             raise RuntimeError("ClientMetadataFetcher is closed")
         url = parse_metadata_url(client_id)
-        literal = _literal_address(url.raw_host or "")
+        literal = literal_address(url.raw_host or "")
         if literal is not None and not self._policy(literal):
             raise ClientMetadataError(NON_PUBLIC_ADDRESS)  # aiohttp skips the resolver for literals
         while True:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gateway.keys import ServerKeys
 from oauth.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectURI
 from oauth.metadata import GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS
+from oauth.uris import has_uri_syntax, is_valid_host
 from tools.scopes import SCOPES
 
 CLIENT_PURPOSE: Final = "oauth-client-id"
@@ -60,12 +61,18 @@ class RegisteredClient(BaseModel):
 
 
 def check_redirect_uri(uri: str) -> str:
-    """An acceptable redirect URI: https, or http on a loopback host; absolute; no fragment, no userinfo.
+    """An acceptable redirect URI: https, or http on a loopback host; absolute; no fragment, no userinfo;
+    RFC 3986 characters only, and a host that is a DNS name or an IP address.
 
     OAuth 2.1 §2.3.1 and RFC 8252 §7.3: loopback redirects may be plain http; nothing else may.
+    The host reaches the consent page's CSP `form-action`, so nothing else may stand in for one.
     """
     if len(uri) > MAX_URI_CHARS:
-        raise InvalidRedirectURI("a redirect URI is longer than 2000 characters")
+        raise InvalidRedirectURI(f"a redirect URI is longer than {MAX_URI_CHARS} characters")
+    if not has_uri_syntax(uri):
+        raise InvalidRedirectURI(
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host in its IDNA form (xn--)"
+        )
     try:
         parts = urlsplit(uri)
         host = parts.hostname
@@ -78,8 +85,8 @@ def check_redirect_uri(uri: str) -> str:
         raise InvalidRedirectURI("a redirect URI must not have a fragment")
     if parts.username is not None or parts.password is not None:
         raise InvalidRedirectURI("a redirect URI must not carry user information")
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in uri):
-        raise InvalidRedirectURI("a redirect URI must not contain spaces or control characters")
+    if not is_valid_host(host):
+        raise InvalidRedirectURI("the host of a redirect URI must be a DNS name or an IP address")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidRedirectURI("a plain http redirect URI is allowed only on a loopback host")
     return uri

@@ -124,6 +124,68 @@ async def test_registration_refuses_bad_redirect_uris(
     assert response.json()["error"] == error
 
 
+@pytest.mark.parametrize(
+    ("uri", "description"),
+    [
+        pytest.param(
+            "https://evil.example.test;sandbox/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="csp-directive",
+        ),
+        pytest.param(
+            "https://*/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="wildcard",
+        ),
+        pytest.param(
+            "https://[fe80::1%25eth0]/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="ipv6-zone",
+        ),
+        pytest.param(
+            "https://\u0435vil.example.test/cb",
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="cyrillic-host",
+        ),
+        pytest.param(
+            "https://a\u202e.example.test/",
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="bidi-override",
+        ),
+        pytest.param(
+            'https://a.example.test/"><svg',
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="markup",
+        ),
+    ],
+)
+async def test_registration_refuses_a_redirect_host_that_is_not_a_host(
+    web: httpx.AsyncClient, uri: str, description: str
+) -> None:
+    """Review #5: such hosts were copied raw into the consent page's CSP (or crashed it, non-Latin-1)."""
+    response = await web.post(
+        "/register", json={"redirect_uris": [uri], "token_endpoint_auth_method": "none"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_redirect_uri", "error_description": description}
+
+
+async def test_an_idna_redirect_host_is_shown_as_registered(web: httpx.AsyncClient) -> None:
+    """The punycode form registers, and the consent page and its CSP name exactly that host."""
+    uri = "https://xn--vil-jed.example.test/cb"
+    client = await register(web, redirect_uris=[uri])
+    params = authorize_params(client["client_id"], Pkce.new(), redirect_uri=uri)
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].split("; ")[4] == (
+        "form-action 'self' https://xn--vil-jed.example.test"
+    )
+    assert "(returning to <code>xn--vil-jed.example.test</code>)" in response.text
+
+
 async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None:
     response = await web.post(
         "/register", json={"redirect_uris": [REDIRECT_URI], "grant_types": ["password"]}

@@ -26,12 +26,12 @@ from oauth.client_metadata import (
     ClientMetadata,
     ClientMetadataError,
     ClientMetadataFetcher,
-    IPAddress,
     is_metadata_url,
     is_public_address,
     parse_client_metadata,
     parse_metadata_url,
 )
+from oauth.uris import IPAddress
 
 pytestmark = pytest.mark.anyio
 
