@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 from yarl import URL
 
+from oauth.registration import clean_client_name
 from oauth.uris import IPAddress, has_uri_syntax, is_valid_host, literal_address
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,11 @@ class ClientMetadata(BaseModel):
                 _DOCUMENT_ERROR, "client metadata document must use token_endpoint_auth_method none"
             )
         return method
+
+    @field_validator("client_name")
+    @classmethod
+    def _printable_name(cls, value: str | None) -> str | None:
+        return None if value is None else clean_client_name(value)
 
     @field_validator("redirect_uris")
     @classmethod

@@ -92,6 +92,18 @@ def check_redirect_uri(uri: str) -> str:
     return uri
 
 
+def clean_client_name(name: str) -> str:
+    """The name with its whitespace folded to single spaces; ValueError unless it is printable text.
+
+    The consent page shows it beside the redirect host: bidi overrides, zero-width characters and line
+    breaks could make it say something else (str.isprintable refuses format characters, Cf).
+    """
+    cleaned = " ".join(name.split())
+    if not cleaned or not cleaned.isprintable():
+        raise ValueError("client_name must be printable text")
+    return cleaned
+
+
 def is_loopback_host(host: str) -> bool:
     """localhost, 127.0.0.0/8 or ::1."""
     if host.lower() in LOOPBACK_HOSTS:
@@ -119,12 +131,7 @@ class RegistrationRequest(BaseModel):
     @field_validator("client_name")
     @classmethod
     def _printable_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        cleaned = " ".join(value.split())
-        if not cleaned or not cleaned.isprintable():
-            raise ValueError("client_name must be printable text")
-        return cleaned
+        return None if value is None else clean_client_name(value)
 
 
 class Registrar:

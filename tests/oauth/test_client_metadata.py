@@ -426,6 +426,13 @@ class TestParseClientMetadata:
             scope="messages contacts",
         )
 
+    def test_client_name_whitespace_is_folded_as_at_registration(self) -> None:
+        """Review #9: the name shown on the consent page is cleaned as a registered client's is."""
+        metadata = parse_client_metadata(
+            document(CLIENT_ID, client_name="Claude\n\n  (official)\t"), CLIENT_ID
+        )
+        assert metadata.client_name == "Claude (official)"
+
     def test_minimal_document_defaults_to_a_public_client(self) -> None:
         """A document without token_endpoint_auth_method describes a client with no secret."""
         metadata = parse_client_metadata(document(CLIENT_ID), CLIENT_ID)
@@ -484,6 +491,21 @@ class TestParseClientMetadata:
                 document(CLIENT_ID, client_name="x" * 201),
                 "client metadata document has an invalid client_name",
                 id="long-client-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name="Claude\u202e (official)"),
+                "client metadata document has an invalid client_name",
+                id="bidi-override-in-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name="Claude\u200b"),
+                "client metadata document has an invalid client_name",
+                id="zero-width-in-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name=" \n "),
+                "client metadata document has an invalid client_name",
+                id="blank-name",
             ),
             pytest.param(
                 document(CLIENT_ID, client_name=7),
