@@ -21,8 +21,9 @@ from gateway.settings import Settings
 from tools.scopes import refusal
 
 API_KEY_HEADERS: Final = ("x-openphone-api-key", "x-api-key")
-# OpenPhone keys are short opaque tokens; anything far longer or with control characters is not one.
-MAX_API_KEY_CHARS: Final = 512
+# OpenPhone keys are short opaque ASCII tokens; anything far longer, or other characters, is not one.
+# The bound also keeps the key small enough for the sealed OAuth tokens that carry it.
+MAX_API_KEY_CHARS: Final = 256
 
 CredentialSource = Literal["bearer", "header", "environment"]
 CREDENTIAL_HEX_CHARS: Final = 16
@@ -47,6 +48,11 @@ class Principal:
 
     def may_use(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
+
+
+def is_api_key_shaped(value: str) -> bool:
+    """1 to MAX_API_KEY_CHARS visible ASCII characters: what an OpenPhone key can look like."""
+    return 0 < len(value) <= MAX_API_KEY_CHARS and all("!" <= char <= "~" for char in value)
 
 
 def key_credential(source: CredentialSource, fingerprint: str) -> str:
@@ -102,7 +108,7 @@ class Authenticator:
             value = headers.get(name)
             if value is not None:
                 key = value.strip()
-                if not key or len(key) > MAX_API_KEY_CHARS or not key.isprintable():
+                if not is_api_key_shaped(key):
                     raise self._challenge(resource_path, f"The {name} header does not hold an API key.")
                 return self._principal(key, "header")
         if self._env_principal is not None:

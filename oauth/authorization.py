@@ -8,6 +8,7 @@ do the remaining errors go back to the client's redirect URI, with `state` and `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -27,7 +28,9 @@ from oauth.pkce import is_valid_challenge
 from oauth.registration import RegisteredClient
 from tools.scopes import SCOPES
 
-MAX_STATE_CHARS: Final = 2048
+MAX_STATE_CHARS: Final = 512
+# RFC 6749 Appendix A.5: state = 1*VSCHAR (%x20-7E).
+_VSCHAR: Final = re.compile(r"[\x20-\x7e]+")
 SINGLE_VALUED: Final = (
     "client_id",
     "redirect_uri",
@@ -97,8 +100,10 @@ async def validate(
         raise ClientPageError(f"This application is not known to this server ({exc.description}).") from None
     redirect_uri = _redirect_uri(client, params.get("redirect_uri"))
     state = params.get("state")
-    if state is not None and len(state) > MAX_STATE_CHARS:
-        raise ClientPageError("The request's state parameter is too long.")
+    if state is not None and (len(state) > MAX_STATE_CHARS or not _VSCHAR.fullmatch(state)):
+        raise ClientPageError(
+            f"The request's state parameter must be at most {MAX_STATE_CHARS} visible ASCII characters."
+        )
 
     def fail(error: ProtocolError) -> RedirectError:
         return RedirectError(error, redirect_uri, state)

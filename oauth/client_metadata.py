@@ -32,14 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 from yarl import URL
 
-from oauth.registration import clean_client_name
+from oauth.registration import MAX_CLIENT_ID_CHARS, clean_client_name
 from oauth.uris import IPAddress, has_uri_syntax, is_valid_host, literal_address
 
 logger = logging.getLogger(__name__)
 
 AddressPolicy: TypeAlias = Callable[[IPAddress], bool]
 
-MAX_URL_LENGTH: Final = 2048
+MAX_URL_LENGTH: Final = MAX_CLIENT_ID_CHARS
 MAX_DOCUMENT_BYTES: Final = 5 * 1024  # §6.6 recommends reading at most 5 kilobytes
 FETCH_TIMEOUT_SECONDS: Final = 5.0
 DEFAULT_CACHE_SECONDS: Final = 5 * 60.0

@@ -29,10 +29,11 @@ from tools.scopes import SCOPES
 CLIENT_PURPOSE: Final = "oauth-client-id"
 SECRET_PURPOSE: Final = "oauth-client-secret"
 MAX_REDIRECT_URIS: Final = 10
-MAX_URI_CHARS: Final = 2000
+# The limits below, MAX_STATE_CHARS and MAX_API_KEY_CHARS fit together in a sealed token (review #4).
+MAX_URI_CHARS: Final = 512
 MAX_NAME_CHARS: Final = 200
 # The client_id travels in every authorization URL, so the signed metadata it carries is bounded.
-MAX_CLIENT_ID_CHARS: Final = 4096
+MAX_CLIENT_ID_CHARS: Final = 1024
 LOOPBACK_HOSTS: Final = frozenset({"localhost"})
 
 AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]

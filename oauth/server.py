@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import MAX_API_KEY_CHARS
+from gateway.auth import is_api_key_shaped
 from gateway.errors import HTTPError
 from gateway.http import read_body
 from gateway.keys import ServerKeys
@@ -222,7 +222,7 @@ class AuthorizationServer:
 
     async def _check_key(self, api_key: str) -> str | None:
         """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the user."""
-        if not api_key or len(api_key) > MAX_API_KEY_CHARS or not api_key.isprintable():
+        if not is_api_key_shaped(api_key):
             return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
         api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
         try:

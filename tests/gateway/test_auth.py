@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import Authenticator, Principal, key_credential
+from gateway.auth import MAX_API_KEY_CHARS, Authenticator, Principal, key_credential
 from gateway.errors import Unauthorized
 from gateway.keys import ServerKeys
 from gateway.settings import Settings
@@ -90,7 +90,7 @@ async def test_api_key_header_is_stripped() -> None:
 
 
 async def test_longest_allowed_api_key_is_accepted() -> None:
-    key = "k" * 512
+    key = "k" * MAX_API_KEY_CHARS
     assert await authenticator().authenticate({"x-api-key": key}, "/mcp") == header_principal(key)
 
 
@@ -99,10 +99,11 @@ async def test_longest_allowed_api_key_is_accepted() -> None:
     [
         pytest.param("", id="empty"),
         pytest.param("   ", id="blank"),
-        pytest.param("k" * 513, id="oversized"),
+        pytest.param("k" * (MAX_API_KEY_CHARS + 1), id="oversized"),
         pytest.param("op-key\x00", id="nul"),
         pytest.param("op\x7fkey", id="delete"),
         pytest.param("op key\ttab", id="tab"),
+        pytest.param("op-k\u00e9y", id="not-ascii"),
     ],
 )
 async def test_unusable_api_key_header_is_unauthorized(value: str) -> None:

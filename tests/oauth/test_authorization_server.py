@@ -6,6 +6,7 @@ happened at all (an error about the client or its redirect URI must never redire
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -19,6 +20,7 @@ from mcp.client.sse import sse_client
 from gateway.app import create_app
 from gateway.keys import ServerKeys
 from oauth.consent import CSRF_COOKIE
+from oauth.registration import MAX_URI_CHARS
 from oauth.sealing import Sealer, TokenType
 from tests.clients import text_of
 from tests.conftest import LiveServer, free_port, make_settings, serve
@@ -193,6 +195,46 @@ async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None
     assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
     not_json = await web.post("/register", content=b"{", headers={"content-type": "application/json"})
     assert (not_json.status_code, not_json.json()["error"]) == (400, "invalid_request")
+
+
+# sizes: what is accepted fits in the sealed tokens (review #4) --------------------------------------------
+
+
+async def test_registration_refuses_metadata_too_large_for_one_client_id(web: httpx.AsyncClient) -> None:
+    """Five incompressible 400-character URIs once registered, and /authorize then answered 500."""
+    uris = [f"https://a.example.test/{secrets.token_urlsafe(300)[:400]}" for _ in range(5)]
+    response = await web.post("/register", json={"redirect_uris": uris, "token_endpoint_auth_method": "none"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client_metadata",
+        "error_description": "too much metadata for one client: use fewer or shorter redirect URIs",
+    }
+
+
+async def test_the_largest_accepted_request_gets_the_consent_page(web: httpx.AsyncClient) -> None:
+    uri = f"https://a.example.test/{secrets.token_urlsafe(400)[: MAX_URI_CHARS - 23]}"
+    assert len(uri) == MAX_URI_CHARS
+    client = await register(web, redirect_uris=[uri], client_name="n" * 200)
+    params = authorize_params(client["client_id"], Pkce.new(), redirect_uri=uri, state='"\\' * 256)
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "state",
+    [pytest.param("s" * 513, id="too-long"), pytest.param("caf\u00e9", id="not-vschar")],
+)
+async def test_a_state_the_tokens_cannot_carry_gets_the_error_page(
+    web: httpx.AsyncClient, state: str
+) -> None:
+    """RFC 6749 Appendix A.5: state is VSCHAR; it is sealed into the consent request, so it is bounded."""
+    client = await register(web)
+    response = await web.get(
+        "/authorize", params=authorize_params(client["client_id"], Pkce.new(), state=state)
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "The request&#39;s state parameter must be at most 512 visible ASCII characters." in response.text
 
 
 # authorize: errors about the client never redirect ------------------------------------------------------

@@ -308,8 +308,8 @@ class TestParseMetadataUrl:
                 "https://client.test:99999/c", "client_id is not a valid URL", id="port-out-of-range"
             ),
             pytest.param(
-                "https://client.test/" + "a" * 2030,
-                "client_id URL is longer than 2048 characters",
+                "https://client.test/" + "a" * 1006,
+                "client_id URL is longer than 1024 characters",
                 id="too-long",
             ),
         ],
