@@ -3,7 +3,9 @@
 https://www.rfc-editor.org/rfc/rfc6749#section-4.1 . The order of checks is the security property:
 the client and its redirect URI are checked first, by exact match, and while either is in doubt the
 user sees an error page and is never redirected (§4.1.2.1, an open redirector otherwise). Only then
-do the remaining errors go back to the client's redirect URI, with `state` and `iss` (RFC 9207 §2).
+are the remaining errors addressed to the client's redirect URI, with `state` and `iss` (RFC 9207 §2);
+since any stranger can register a client, the server shows them as a page whose link the user follows
+rather than redirecting (RFC 9700 §4.11.1).
 """
 
 from __future__ import annotations

@@ -139,7 +139,12 @@ class AuthorizationServer:
         except ClientPageError as exc:
             return self._pages.error(exc.message)
         except RedirectError as exc:
-            return self._redirect_error(exc.redirect_uri, exc.error, exc.state)
+            # RFC 9700 §4.11.1: every client here registered itself (or is a CIMD URL), so none is a
+            # trusted redirect target; before the user acts, the error is a page, and its link returns.
+            return self._pages.error(
+                f"The application's request was refused ({exc.error.error}: {exc.error.description}).",
+                return_url=self._error_location(exc.redirect_uri, exc.error, exc.state),
+            )
         csrf = new_csrf_token()
         token = self._seal_consent(authorization, csrf)
         response = self._pages.consent(
@@ -286,15 +291,20 @@ class AuthorizationServer:
     def _endpoints_path(self, path: str) -> str:
         return f"{self._public_path}{path}"
 
-    def _redirect_error(self, redirect_uri: str, error: ProtocolError, state: str | None) -> Response:
-        """RFC 6749 §4.1.2.1 with RFC 9207 §2: the error goes back to the verified redirect URI."""
+    def _error_location(self, redirect_uri: str, error: ProtocolError, state: str | None) -> str:
+        """RFC 6749 §4.1.2.1 with RFC 9207 §2: the verified redirect URI carrying the error."""
         params = {
             "error": error.error,
             "error_description": error.description,
             "state": state,
             "iss": self._endpoints.issuer,
         }
-        return RedirectResponse(redirect_location(redirect_uri, params), status_code=303, headers=NO_STORE)
+        return redirect_location(redirect_uri, params)
+
+    def _redirect_error(self, redirect_uri: str, error: ProtocolError, state: str | None) -> Response:
+        """The error sent back once the user has acted on the consent page."""
+        location = self._error_location(redirect_uri, error, state)
+        return RedirectResponse(location, status_code=303, headers=NO_STORE)
 
 
 def _document(body: dict[str, Any]) -> Handler:

@@ -6,9 +6,12 @@ happened at all (an error about the client or its redirect URI must never redire
 
 from __future__ import annotations
 
+import html
+import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -275,15 +278,25 @@ async def test_a_doubtful_client_or_redirect_gets_a_page_and_no_redirect(
         pytest.param({"scope": "messages:read admin"}, "invalid_scope", id="unknown-scope"),
     ],
 )
-async def test_other_errors_go_back_to_the_client_with_state_and_iss(
+async def test_other_errors_are_shown_and_go_back_only_when_the_user_follows_the_link(
     web: httpx.AsyncClient, oauth_server: LiveServer, overrides: dict[str, str | None], error: str
 ) -> None:
+    """Review #3, RFC 9700 §4.11.1: a registered client is no trusted redirect target, so no automatic 303.
+
+    The page's one link carries the error back to the client, with `state` and `iss` (RFC 9207 §2).
+    """
     client = await register(web)
     params = authorize_params(client["client_id"], Pkce.new(), **overrides)
-    query = redirect_query(await web.get("/authorize", params=params))
-    assert query["error"] == error
-    assert query["state"] == params["state"]
-    assert query["iss"] == oauth_server.url
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    (link,) = re.findall(r'<a class="return" href="([^"]*)" rel="noreferrer">', response.text)
+    target = urlsplit(html.unescape(link))
+    assert f"{target.scheme}://{target.netloc}{target.path}" == REDIRECT_URI
+    query = {name: values[0] for name, values in parse_qs(target.query).items()}
+    assert (query["error"], query["state"], query["iss"]) == (error, params["state"], oauth_server.url)
+    assert "Return to <code>127.0.0.1:9</code>" in response.text
 
 
 async def test_the_consent_page_is_never_cached_framed_or_shared(web: httpx.AsyncClient) -> None:
