@@ -144,4 +144,4 @@ class Authenticator:
         challenge = f'Bearer resource_metadata="{self._metadata_url(resource_path)}"'
         if bad_token:
             challenge += ', error="invalid_token"'
-        return Unauthorized(message, challenge)
+        return Unauthorized(message, challenge, bad_token=bad_token)

@@ -72,13 +72,22 @@ class TestRefusals:
         assert response.headers["www-authenticate"] == (
             f'Bearer resource_metadata="{live_server.url}/.well-known/oauth-protected-resource/mcp"'
         )
-        assert response.json()["error"] == "invalid_token"
+        # RFC 6750 §3.1: no credential, no error code; the body agrees with the header (item 19).
+        assert response.json() == {
+            "error": "unauthorized",
+            "error_description": "Authentication required: connect with OAuth, or send your OpenPhone API "
+            "key in the x-openphone-api-key header.",
+        }
 
     async def test_an_unknown_bearer_token_is_invalid_token(self, http: httpx.AsyncClient) -> None:
         """A presented but unusable token adds error="invalid_token" to the challenge (RFC 6750 §3.1)."""
         response = await http.post("/mcp", content=b"{}", headers={"authorization": "Bearer not-ours"})
         assert response.status_code == 401
         assert response.headers["www-authenticate"].endswith(', error="invalid_token"')
+        assert response.json() == {
+            "error": "invalid_token",
+            "error_description": "The access token is invalid or expired.",
+        }
         assert "not-ours" not in response.text
 
     async def test_wrong_content_type_is_415(self, http: httpx.AsyncClient) -> None:
