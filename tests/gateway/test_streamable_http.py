@@ -124,6 +124,16 @@ class TestRefusals:
             pytest.param(
                 "GET", {"accept": "text/event-stream", "mcp-session-id": "abc"}, id="get-with-session"
             ),
+            pytest.param(
+                "GET",
+                {"accept": "text/event-stream", "mcp-protocol-version": "2025-06-18"},
+                id="get-from-a-2025-06-18-client",
+            ),
+            pytest.param(
+                "GET",
+                {"accept": "text/event-stream", "mcp-protocol-version": "2025-11-25"},
+                id="get-from-a-2025-11-25-client",
+            ),
             pytest.param("DELETE", {}, id="delete"),
             pytest.param("PUT", {}, id="put"),
         ],
@@ -131,7 +141,11 @@ class TestRefusals:
     async def test_methods_other_than_post_are_405(
         self, http: httpx.AsyncClient, method: str, extra: dict[str, str]
     ) -> None:
-        """The endpoint is sessionless: no standalone GET stream, no session to DELETE."""
+        """The endpoint is sessionless: no standalone GET stream, no session to DELETE.
+
+        A Streamable HTTP client's background GET (it sends MCP-Protocol-Version) once got a legacy SSE
+        stream held open for nothing (item 18); only a client without the header is a legacy one.
+        """
         response = await http.request(method, "/mcp", headers={"x-openphone-api-key": TEST_API_KEY, **extra})
         assert response.status_code == 405
         assert response.headers["allow"] == "GET, POST"
