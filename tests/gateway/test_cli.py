@@ -178,10 +178,11 @@ def raw_exchange(url: str, head: bytes) -> bytes:
     return answer
 
 
-def ping_head(*headers: bytes) -> bytes:
+def ping_head(url: str, *headers: bytes) -> bytes:
     body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
     return (
-        b"POST /mcp HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        f"POST /mcp HTTP/1.1\r\nhost: {url.removeprefix('http://')}\r\n".encode()
+        + b"content-type: application/json\r\nconnection: close\r\n"
         + f"x-openphone-api-key: {TEST_API_KEY}\r\ncontent-length: {len(body)}\r\n".encode()
         + b"".join(headers)
         + b"\r\n"
@@ -202,12 +203,12 @@ def test_oversized_request_headers_are_refused_with_431(
 ) -> None:
     """Review #10: httptools buffered a 50 MiB header and handed it to the app."""
     _, url = serving
-    answer = raw_exchange(url, ping_head(*headers))
+    answer = raw_exchange(url, ping_head(url, *headers))
     assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 431 Request Header Fields Too Large"
 
 
 def test_headers_within_the_limit_are_served(serving: tuple[subprocess.Popen[str], str]) -> None:
     _, url = serving
-    answer = raw_exchange(url, ping_head(b"x-pad: " + b"a" * (MAX_HEADER_BYTES // 2) + b"\r\n"))
+    answer = raw_exchange(url, ping_head(url, b"x-pad: " + b"a" * (MAX_HEADER_BYTES // 2) + b"\r\n"))
     assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 200 OK"
     assert answer.endswith(b'{"jsonrpc":"2.0","id":1,"result":{}}')

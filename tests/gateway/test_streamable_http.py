@@ -113,6 +113,18 @@ class TestRefusals:
         response = await post(http, request("ping"), headers(origin="https://evil.example.test"))
         assert response.status_code == 403
 
+    async def test_localhost_is_told_the_address_whose_oauth_identity_this_is(
+        self, http: httpx.AsyncClient, live_server: LiveServer
+    ) -> None:
+        """Item 17: a 401 naming 127.0.0.1 to a client of localhost stopped the TypeScript SDK's sign-in."""
+        port = live_server.settings.port
+        response = await http.post("/mcp", content=b"{}", headers={"host": f"localhost:{port}"})
+        assert response.status_code == 421
+        assert response.json()["error_description"] == (
+            f"This server answers as http://127.0.0.1:{port}: connect to that address (for example "
+            f"http://127.0.0.1:{port}/mcp), or set PUBLIC_URL to the address you use."
+        )
+
     async def test_a_foreign_host_is_421(self, http: httpx.AsyncClient) -> None:
         response = await post(http, request("ping"), headers(host="rebound.example.test"))
         assert response.status_code == 421
