@@ -51,6 +51,13 @@ MAX_CACHE_SECONDS: Final = 24 * 60 * 60.0
 NEGATIVE_CACHE_SECONDS: Final = 60.0
 MAX_CACHE_ENTRIES: Final = 512
 MAX_CLIENT_NAME_LENGTH: Final = 200
+# A stranger picks the URL, so fetches are bounded per host and in all, and one over a bound is refused
+# at once rather than queued: a tarpit host cannot hold the pool and slow every other sign-in (review #8).
+MAX_FETCHES_PER_HOST: Final = 4
+MAX_CONCURRENT_FETCHES: Final = 64
+# One text for every transport failure, so the answer does not say whether a host resolves, speaks TLS,
+# answers at all or with which status; the log keeps the reason.
+FETCH_FAILED: Final = "could not fetch the client metadata document"
 
 NON_PUBLIC_ADDRESS: Final = "client_id URL resolves to a non-public address"
 
@@ -68,12 +75,14 @@ _DOCUMENT_ERROR: Final = "client_metadata"
 class ClientMetadataError(Exception):
     """Raised when a client_id URL cannot be fetched or does not serve acceptable client metadata.
 
-    `description` is short, safe to show the user, and never quotes the response.
+    `description` is short, safe to show the user, and never quotes the response. `reason`, when
+    given, says more for the log only (a transport failure's cause, which the description hides).
     """
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, reason: str | None = None) -> None:
         super().__init__(description)
         self.description = description
+        self.reason = reason
 
 
 class ClientMetadata(BaseModel):
@@ -241,15 +250,17 @@ class _VettingResolver(AbstractResolver):
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """A fetch result: the metadata or the error description, and when it stops being fresh."""
+    """A fetch result: the metadata or the error, and when it stops being fresh."""
 
     expires_at: float
     metadata: ClientMetadata | None = None
+    # The error's texts, not the exception: a cached traceback would keep its frames alive.
     error: str = ""
+    reason: str | None = None
 
     def unwrap(self) -> ClientMetadata:
         if self.metadata is None:
-            raise ClientMetadataError(self.error)
+            raise ClientMetadataError(self.error, self.reason)
         return self.metadata
 
 
@@ -297,6 +308,7 @@ class ClientMetadataFetcher:
         self._negative_ttl = negative_ttl
         self._cache: OrderedDict[str, _Outcome] = OrderedDict()
         self._flights: dict[str, _Flight] = {}
+        self._fetching: dict[str, int] = {}
         self._session: aiohttp.ClientSession | None = None
         self._vetting: _VettingResolver | None = None
         self._state = _State.OPEN
@@ -331,7 +343,8 @@ class ClientMetadataFetcher:
             # The leading caller was cancelled before finishing: try again, perhaps as the leader.
         flight = self._flights[client_id] = _Flight()
         try:
-            outcome = flight.outcome = await self._load(client_id, url)
+            with self._slot(url.raw_host or ""):  # a refusal here is not cached: it says nothing of the URL
+                outcome = flight.outcome = await self._load(client_id, url)
             self._remember(client_id, outcome)
         finally:
             del self._flights[client_id]
@@ -347,6 +360,22 @@ class ClientMetadataFetcher:
         if self._vetting is not None:
             await self._vetting.close()
             self._vetting = None
+
+    @contextmanager
+    def _slot(self, host: str) -> Iterator[None]:
+        """Hold one of the host's fetch slots, or raise ClientMetadataError when none is free."""
+        if self._fetching.get(host, 0) >= MAX_FETCHES_PER_HOST or (
+            sum(self._fetching.values()) >= MAX_CONCURRENT_FETCHES
+        ):
+            logger.info("client metadata from host %s refused: too many fetches in flight", host)
+            raise ClientMetadataError(FETCH_FAILED, reason="too many fetches in flight")
+        self._fetching[host] = self._fetching.get(host, 0) + 1
+        try:
+            yield
+        finally:
+            self._fetching[host] -= 1
+            if not self._fetching[host]:
+                del self._fetching[host]
 
     def _cached(self, client_id: str) -> _Outcome | None:
         outcome = self._cache.get(client_id)
@@ -368,8 +397,10 @@ class ClientMetadataFetcher:
         try:
             metadata, lifetime = await self._download(client_id, url)
         except ClientMetadataError as exc:
-            logger.info("client metadata from host %s refused: %s", url.raw_host, exc.description)
-            return _Outcome(self._clock() + self._negative_ttl, error=exc.description)
+            logger.info(
+                "client metadata from host %s refused: %s", url.raw_host, exc.reason or exc.description
+            )
+            return _Outcome(self._clock() + self._negative_ttl, error=exc.description, reason=exc.reason)
         return _Outcome(self._clock() + lifetime, metadata=metadata)
 
     async def _download(self, client_id: str, url: URL) -> tuple[ClientMetadata, float]:
@@ -387,7 +418,9 @@ class ClientMetadataFetcher:
         if self._session is None:
             inner = self._resolver if self._resolver is not None else aiohttp.ThreadedResolver()
             self._vetting = _VettingResolver(inner, self._policy, owns_inner=self._resolver is None)
-            connector = aiohttp.TCPConnector(resolver=self._vetting, use_dns_cache=False, ssl=self._ssl)
+            connector = aiohttp.TCPConnector(
+                resolver=self._vetting, use_dns_cache=False, ssl=self._ssl, limit=MAX_CONCURRENT_FETCHES
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -405,24 +438,24 @@ def _translate_errors() -> Iterator[None]:
     try:
         yield
     except TimeoutError as exc:
-        raise ClientMetadataError("client metadata document request timed out") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="timed out") from exc
     except aiohttp.ClientConnectorDNSError as exc:
-        raise ClientMetadataError("client_id URL host could not be resolved") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="host could not be resolved") from exc
     except aiohttp.ClientSSLError as exc:
-        raise ClientMetadataError("TLS connection to the client_id URL host failed") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="TLS connection failed") from exc
     except (aiohttp.ClientError, OSError) as exc:
-        raise ClientMetadataError("could not fetch the client metadata document") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason=type(exc).__name__) from exc
 
 
 def _check_response(response: aiohttp.ClientResponse, max_bytes: int) -> None:
     """Refuse, before reading the body, a response that cannot carry a metadata document."""
     if 300 <= response.status < 400:
         # draft -01 §4: the authorization server MUST NOT follow redirects.
-        raise ClientMetadataError("client metadata document URL redirects, and redirects are not followed")
-    if response.status != 200:
         raise ClientMetadataError(
-            f"client metadata document request failed with HTTP status {response.status}"
+            FETCH_FAILED, reason=f"redirect (HTTP status {response.status}), not followed"
         )
+    if response.status != 200:
+        raise ClientMetadataError(FETCH_FAILED, reason=f"HTTP status {response.status}")
     media_type = response.content_type.lower()
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")

@@ -29,6 +29,7 @@ from oauth.authorization import (
     single_values,
     validate,
 )
+from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
 from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
@@ -132,6 +133,13 @@ class AuthorizationServer:
     # RFC 6749 §4.1.1: the authorization request and the consent page ----------------------------
 
     async def authorize(self, request: Request) -> Response:
+        if is_metadata_url(request.query_params.get("client_id", "")):
+            # A metadata-document client is fetched from a URL a stranger chose: it costs what a
+            # registration costs, so it counts in the same window (review #8).
+            try:
+                await self._throttle.check("register", _client_ip(request))
+            except ProtocolError as exc:
+                return self._protocol_error_page(exc)
         try:
             authorization = await validate(
                 list(request.query_params.multi_items()), self._clients, self._endpoints
@@ -163,7 +171,7 @@ class AuthorizationServer:
             await self._throttle.check("consent", _client_ip(request))
             pairs = await _form(request)
         except ProtocolError as exc:
-            return self._pages.error(exc.description, status_code=exc.status)
+            return self._protocol_error_page(exc)
         try:
             fields = single_values(pairs, CONSENT_FIELDS)
         except ProtocolError:
@@ -276,6 +284,12 @@ class AuthorizationServer:
             state=authorization.state,
         )
         return self._sealer.seal(claims.model_copy(update={"jti": csrf}))
+
+    def _protocol_error_page(self, exc: ProtocolError) -> Response:
+        """The error page for a refusal, with its status and headers (a 429 keeps its Retry-After)."""
+        page = self._pages.error(exc.description, status_code=exc.status)
+        page.headers.update(exc.headers)
+        return page
 
     def _set_csrf_cookie(self, response: Response, csrf: str) -> None:
         response.set_cookie(

@@ -587,6 +587,27 @@ async def test_a_registration_flood_from_one_address_gets_429() -> None:
     assert int(last.headers["retry-after"]) >= 1
 
 
+async def test_metadata_document_sign_ins_from_one_address_are_throttled() -> None:
+    """Review #8: each CIMD client_id was a fetch of any public URL, with no limit per address.
+
+    A metadata-document sign-in costs what a registration does, so it counts in the same window; a
+    registered client's sign-in fetches nothing and is not counted. The 429 page carries Retry-After.
+    """
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=2)
+    cimd = {"client_id": "https://127.0.0.1/client.json", "response_type": "code"}
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            client = await register(web)
+            registered = await web.get("/authorize", params=authorize_params(client["client_id"], Pkce.new()))
+            statuses = [(await web.get("/authorize", params=cimd)).status_code for _ in range(2)]
+            last = await web.get("/authorize", params=cimd)
+    assert registered.status_code == 200
+    assert statuses == [400, 429]
+    assert last.status_code == 429
+    assert last.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(last.headers["retry-after"]) >= 1
+
+
 async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:
     """Tokens of a consent that left both write scopes unticked."""
     return (await tokens_for(web, ticked=()))[1]
