@@ -113,6 +113,15 @@ class TestRefusals:
         response = await post(http, request("ping"), headers(origin="https://evil.example.test"))
         assert response.status_code == 403
 
+    @pytest.mark.parametrize("path", ["/mcp/", "/sse/", "/authorize/", "/token/", "/register/"])
+    async def test_a_trailing_slash_is_not_redirected_to_the_host_the_request_named(
+        self, http: httpx.AsyncClient, path: str
+    ) -> None:
+        """Review #12: Starlette's slash redirect built its Location from Host (evil.example.test/mcp)."""
+        response = await http.post(path, content=b"{}", headers={"host": "evil.example.test"})
+        assert response.status_code == 404
+        assert "location" not in response.headers
+
     async def test_localhost_is_told_the_address_whose_oauth_identity_this_is(
         self, http: httpx.AsyncClient, live_server: LiveServer
     ) -> None:
