@@ -608,6 +608,21 @@ async def test_metadata_document_sign_ins_from_one_address_are_throttled() -> No
     assert int(last.headers["retry-after"]) >= 1
 
 
+async def test_an_ipv6_client_cannot_escape_the_limit_by_rotating_its_64() -> None:
+    """Review #15: limits counted single addresses, and an IPv6 host holds a whole /64 of them."""
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=2)
+    body = {"redirect_uris": [REDIRECT_URI]}
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            statuses = [
+                (await web.post("/register", json=body, headers={"x-forwarded-for": f"2001:db8:1:2::{n}"}))
+                for n in range(1, 4)
+            ]
+            elsewhere = await web.post("/register", json=body, headers={"x-forwarded-for": "2001:db8:1:3::1"})
+    assert [response.status_code for response in statuses] == [201, 201, 429]
+    assert elsewhere.status_code == 201
+
+
 async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:
     """Tokens of a consent that left both write scopes unticked."""
     return (await tokens_for(web, ticked=()))[1]
