@@ -85,6 +85,7 @@ class AuthorizationServer:
         self._pages = ConsentPages(public_path)
         self._secure_cookies = secure_cookies
         self._throttle = throttle
+        self._store = store
         self._registrar: Registrar = clients.registrar
         self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
         self._revocation = RevocationEndpoint(self._sealer, store, clients)
@@ -191,6 +192,11 @@ class AuthorizationServer:
                 "This consent form was not submitted from the page this server showed. "
                 "Start again from your app.",
                 status_code=403,
+            )
+        # One submission per form: posting it again must not mint a second code (review #13).
+        if not await self._store.consume_once(f"consent:{claims.jti}", ttl=self._lifetimes.consent):
+            return self._pages.error(
+                "This consent form was already used. Start connecting again from your app."
             )
         redirect_uri = claims.redirect_uri or ""
         if fields.get("action") != "allow":

@@ -358,6 +358,20 @@ async def test_a_stale_consent_submission_is_refused(
     assert "expired" in response.text
 
 
+async def test_a_consent_form_mints_one_code_only(web: httpx.AsyncClient) -> None:
+    """Review #13: the same form, csrf and cookie posted again within 10 minutes minted a second code."""
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    cookie = web.cookies[CSRF_COOKIE]
+    first = await submit(web, form)
+    web.cookies.set(CSRF_COOKIE, cookie, path="/authorize")
+    again = await submit(web, form)
+    assert first.status_code == 303
+    assert again.status_code == 400
+    assert "location" not in again.headers
+    assert "This consent form was already used. Start connecting again from your app." in again.text
+
+
 async def test_deny_returns_access_denied(web: httpx.AsyncClient, oauth_server: LiveServer) -> None:
     client = await register(web)
     params = authorize_params(client["client_id"], Pkce.new())
