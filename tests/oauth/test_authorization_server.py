@@ -275,6 +275,9 @@ async def test_a_doubtful_client_or_redirect_gets_a_page_and_no_redirect(
         pytest.param({"code_challenge_method": "plain"}, "invalid_request", id="pkce-plain"),
         pytest.param({"response_type": "token"}, "unsupported_response_type", id="implicit"),
         pytest.param({"resource": "https://other.example.test/mcp"}, "invalid_target", id="foreign-resource"),
+        pytest.param(
+            {"resource": "http://127.0.0.1:{port}/mcp//"}, "invalid_target", id="resource-two-slashes"
+        ),
         pytest.param({"scope": "messages:read admin"}, "invalid_scope", id="unknown-scope"),
     ],
 )
@@ -286,7 +289,9 @@ async def test_other_errors_are_shown_and_go_back_only_when_the_user_follows_the
     The page's one link carries the error back to the client, with `state` and `iss` (RFC 9207 §2).
     """
     client = await register(web)
-    params = authorize_params(client["client_id"], Pkce.new(), **overrides)
+    port = oauth_server.settings.port
+    resolved = {name: value.format(port=port) if value else value for name, value in overrides.items()}
+    params = authorize_params(client["client_id"], Pkce.new(), **resolved)
     response = await web.get("/authorize", params=params)
     assert response.status_code == 400
     assert "location" not in response.headers
