@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.keys import ServerKeys
@@ -180,8 +181,15 @@ class Registrar:
         return client, (self.secret_for(client_id) if client.is_confidential else None)
 
     def lookup(self, client_id: str) -> RegisteredClient:
-        """The client a `client_id` issued here stands for; InvalidClient when it is not one."""
+        """The client a `client_id` issued here stands for; InvalidClient when it is not one.
+
+        Only the exact spelling issued is one: base64 decoding ignores the unused low bits of the
+        signature's last character, which would let four strings name one client.
+        """
+        signature = client_id.rpartition(".")[2]
         try:
+            if base64_encode(base64_decode(signature)).decode() != signature:
+                raise BadData("not the signature's canonical spelling")
             fields = self._signer.loads(client_id)
             fields.pop("nonce")
             return RegisteredClient.model_validate({"client_id": client_id, **fields})

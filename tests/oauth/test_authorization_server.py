@@ -191,6 +191,18 @@ async def test_an_idna_redirect_host_is_shown_as_registered(web: httpx.AsyncClie
     assert "(returning to <code>xn--vil-jed.example.test</code>)" in response.text
 
 
+async def test_a_client_id_validates_under_its_exact_spelling_only(web: httpx.AsyncClient) -> None:
+    """Review #14: the signature's last base64 character has unused bits, so four spellings validated."""
+    client_id = (await register(web))["client_id"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(client_id[-1])
+    twins = [client_id[:-1] + alphabet[(last & ~3) | low] for low in range(4)]
+    statuses = [
+        (await web.get("/authorize", params=authorize_params(twin, Pkce.new()))).status_code for twin in twins
+    ]
+    assert statuses == [200 if twin == client_id else 400 for twin in twins]
+
+
 async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None:
     response = await web.post(
         "/register", json={"redirect_uris": [REDIRECT_URI], "grant_types": ["password"]}
