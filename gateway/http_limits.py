@@ -30,15 +30,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request whose head exceeds MAX_HEADER_BYTES with 431.
 
     Two counts: the bytes received while a head is incomplete (a head spread over many reads, which
-    httptools would otherwise buffer whole), and the head's own parts as the parser reports them (a
-    head that arrived in one read). The app never sees a refused request.
+    httptools would otherwise buffer whole), and, once it is complete, the head's own parts (a head
+    that arrived in one read). The app never sees a refused request.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = True
         self._received_in_head = 0
-        self._head_bytes = 0
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
@@ -55,19 +54,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._received_in_head = 0
-        self._head_bytes = 0
-
-    def on_url(self, url: bytes) -> None:
-        self._head_bytes += len(url)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._head_bytes += len(name) + len(value) + 4  # ": " and CRLF
-        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        if self._head_bytes > MAX_HEADER_BYTES:
+        # Counted once per request from what the parser handed over (": " and CRLF per header).
+        head_bytes = len(self.url) + 4 * len(self.headers) + sum(len(n) + len(v) for n, v in self.headers)
+        if head_bytes > MAX_HEADER_BYTES:
             self._refuse()
             return
         super().on_headers_complete()
