@@ -30,17 +30,15 @@ RUN groupadd --system --gid 10001 gateway \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# FORWARDED_ALLOW_IPS: trust X-Forwarded-* only from Fly's proxy, which reaches a Machine over a
-# private IPv4 address (https://fly.io/docs/networking/app-services/) or the 6PN private network,
-# fdaa::/16 (https://fly.io/docs/networking/private-networking/). See fly.toml for the details;
+# No FORWARDED_ALLOW_IPS here: with a plain `docker run`, any peer on the bridge or pod network
+# could otherwise name its own client address. fly.toml trusts Fly's proxy (with Fly-Client-IP);
 # elsewhere, set it to your own proxy's address.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8080 \
-    GATEWAY_ENV=production \
-    FORWARDED_ALLOW_IPS=172.16.0.0/12,fdaa::/16
+    GATEWAY_ENV=production
 
 USER 10001:10001
 EXPOSE 8080

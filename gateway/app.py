@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import Authenticator
@@ -182,7 +182,9 @@ def create_app(
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
     metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
     # The MCP endpoints first: Starlette tries routes in order, and they take nearly all the traffic.
-    routes: list[BaseRoute] = [Mount(prefix, routes=mcp_routes)] if prefix else list(mcp_routes)
+    routes: list[BaseRoute] = (
+        [Mount(prefix, app=Router(mcp_routes, redirect_slashes=False))] if prefix else list(mcp_routes)
+    )
     routes += [
         Route(HEALTH_PATH, healthz, methods=["GET"]),
         Route(READY_PATH, Readiness(shared.checks, openphone.client, drain).respond, methods=["GET"]),
@@ -202,7 +204,7 @@ def create_app(
             await clients.aclose()
             await shared.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[
@@ -218,3 +220,7 @@ def create_app(
         ],
         exception_handlers={HTTPError: render_http_error},
     )
+    # Every endpoint has one exact URL; Starlette's slash redirect would build its Location from the
+    # request's Host, which only the MCP paths check (review #12).
+    app.router.redirect_slashes = False
+    return app

@@ -10,7 +10,8 @@ Never a key in a URL. The 401 challenge points at the endpoint's protected-resou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
@@ -20,10 +21,12 @@ from gateway.settings import Settings
 from tools.scopes import refusal
 
 API_KEY_HEADERS: Final = ("x-openphone-api-key", "x-api-key")
-# OpenPhone keys are short opaque tokens; anything far longer or with control characters is not one.
-MAX_API_KEY_CHARS: Final = 512
+# OpenPhone keys are short opaque ASCII tokens; anything far longer, or other characters, is not one.
+# The bound also keeps the key small enough for the sealed OAuth tokens that carry it.
+MAX_API_KEY_CHARS: Final = 256
 
 CredentialSource = Literal["bearer", "header", "environment"]
+CREDENTIAL_HEX_CHARS: Final = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +35,41 @@ class Principal:
 
     `scopes` is None for a caller holding the key itself (header or environment): the key has no
     scopes of its own, so nothing narrower applies. An OAuth token carries what the user granted.
+    `credential` names the credential itself rather than the key behind it (`bearer_credential`,
+    `key_credential`): opaque and not secret, it binds legacy SSE sessions and scopes cancellation,
+    so one credential for a key never reaches what another credential for the same key started.
     """
 
     api_key: str = field(repr=False)
     fingerprint: str
     source: CredentialSource
+    credential: str
     scopes: frozenset[str] | None = None
 
     def may_use(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
+
+
+def is_api_key_shaped(value: str) -> bool:
+    """1 to MAX_API_KEY_CHARS visible ASCII characters: what an OpenPhone key can look like."""
+    return 0 < len(value) <= MAX_API_KEY_CHARS and all("!" <= char <= "~" for char in value)
+
+
+def key_credential(source: CredentialSource, fingerprint: str) -> str:
+    """The credential of a caller holding the key itself: each source is a credential of its own."""
+    return f"{source}:{fingerprint}"
+
+
+def bearer_credential(family: str, scopes: Iterable[str]) -> str:
+    """The credential of an OAuth token: its sign-in (refresh family) and its exact scopes.
+
+    An access token lives an hour, but a legacy SSE stream or a long call outlives it; the client
+    then presents the refreshed token of the same sign-in, which must still be the same credential.
+    Another sign-in for the same key, or a token refreshed to fewer scopes, is a different one. The
+    family id is hashed, so the credential can be logged without naming anything a token carries.
+    """
+    material = f"{family}\n{' '.join(sorted(scopes))}".encode()
+    return f"bearer:{hashlib.sha256(material).hexdigest()[:CREDENTIAL_HEX_CHARS]}"
 
 
 class TokenVerifier(Protocol):
@@ -79,7 +108,7 @@ class Authenticator:
             value = headers.get(name)
             if value is not None:
                 key = value.strip()
-                if not key or len(key) > MAX_API_KEY_CHARS or not key.isprintable():
+                if not is_api_key_shaped(key):
                     raise self._challenge(resource_path, f"The {name} header does not hold an API key.")
                 return self._principal(key, "header")
         if self._env_principal is not None:
@@ -103,10 +132,16 @@ class Authenticator:
         return f"{self._metadata_base}{self._public_path}{resource_path}"
 
     def _principal(self, api_key: str, source: CredentialSource) -> Principal:
-        return Principal(api_key=api_key, fingerprint=self._keys.fingerprint(api_key), source=source)
+        fingerprint = self._keys.fingerprint(api_key)
+        return Principal(
+            api_key=api_key,
+            fingerprint=fingerprint,
+            source=source,
+            credential=key_credential(source, fingerprint),
+        )
 
     def _challenge(self, resource_path: str, message: str, *, bad_token: bool = False) -> Unauthorized:
         challenge = f'Bearer resource_metadata="{self._metadata_url(resource_path)}"'
         if bad_token:
             challenge += ', error="invalid_token"'
-        return Unauthorized(message, challenge)
+        return Unauthorized(message, challenge, bad_token=bad_token)

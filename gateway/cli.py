@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.client_address import ClientAddress
 from gateway.drain import Drain
 from gateway.errors import SettingsError
+from gateway.http_limits import BoundedHttpToolsProtocol
 from gateway.keys import generate_secret_key
 from gateway.logs import configure_logging
 from gateway.settings import Settings, load_settings
@@ -103,6 +104,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         server_header=False,
+        http=BoundedHttpToolsProtocol,
         # With CLIENT_IP_HEADER the proxy's own header names the client (ClientAddress), not X-Forwarded-For.
         proxy_headers=not settings.client_ip_header,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# RFC 6177 / RFC 7421: an IPv6 end site gets at least a /64, so one client holds every address in it.
+IPV6_CLIENT_PREFIX: Final = 64
 
 
 class ClientAddress:
@@ -66,3 +69,17 @@ def _address(value: bytes | None) -> str | None:
         return str(ipaddress.ip_address(value.decode("latin-1").strip()))
     except ValueError:
         return None
+
+
+def rate_limit_key(client_ip: str) -> str:
+    """The name a per-client limit counts under: an IPv4 address itself, an IPv6 address's /64
+    (anything else, such as "unknown", as it is)."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)

@@ -45,10 +45,19 @@ class HTTPError(GatewayError):
 
 
 class Unauthorized(HTTPError):
-    """Raised when an MCP request carries no credential the gate accepts."""
+    """Raised when an MCP request carries no credential the gate accepts.
 
-    def __init__(self, message: str, challenge: str) -> None:
-        super().__init__(401, message, {"www-authenticate": challenge})
+    The body's `error` is "invalid_token" only for a presented token, as in the challenge; without a
+    token there is no error code (RFC 6750 §3.1), so the body says "unauthorized".
+    """
+
+    def __init__(self, message: str, challenge: str, *, bad_token: bool = False) -> None:
+        super().__init__(
+            401,
+            message,
+            {"www-authenticate": challenge},
+            error="invalid_token" if bad_token else "unauthorized",
+        )
 
 
 class InsufficientScope(HTTPError):

@@ -124,7 +124,6 @@ def render_http_error(request: Request, exc: Exception) -> Response:
 
 
 _SLUGS: Final[Mapping[int, str]] = {
-    401: "invalid_token",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",

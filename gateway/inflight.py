@@ -1,9 +1,9 @@
 """In-flight tool calls, so `notifications/cancelled` can stop the one it names.
 
 Calls are keyed by a namespace (the SSE session, or the caller's credential on Streamable HTTP) and
-the JSON-RPC request id, so one caller can never cancel another's call. The namespace is held as a
-digest, which is also what travels between machines (`gateway.redis.cancellation`), so no session
-id or credential name leaves the process.
+the JSON-RPC request id, so one caller can never cancel another's call, not even one holding another
+credential for the same key. The namespace is held as a digest, which is also what travels between
+machines (`gateway.redis.cancellation`), so no session id or credential name leaves the process.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """The legacy HTTP+SSE transport (MCP 2024-11-05): `GET /sse` + `POST /messages?sessionId=…`.
 
 The stream announces its POST endpoint in an `endpoint` event, then carries every response and
-notification. A session id is signed, not stored: it names the credential's fingerprint, so a POST
-with another credential is refused (404, like an unknown session), and it is delivered through the
-session bus to whichever process holds the stream.
+notification. A session id is signed, not stored: it is bound to the credential that opened the
+stream (`Principal.credential`, not merely its key), so a POST with any other credential is refused
+(404, like an unknown session), and it is delivered through the session bus to whichever process
+holds the stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import secrets
@@ -117,7 +119,8 @@ class LegacySSE:
         annotate_current(principal=principal.fingerprint)
         if self._drain.draining:
             raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
-        session_id = self._signer.dumps([secrets.token_urlsafe(16), principal.fingerprint])
+        nonce = secrets.token_urlsafe(16)
+        session_id = self._signer.dumps([nonce, _binding(nonce, principal.credential)])
         return _Session(session_id, principal, client_audience(headers))
 
     async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
@@ -151,9 +154,9 @@ class LegacySSE:
             claims = self._signer.loads(session_id)
         except BadData:
             return False
-        if not (isinstance(claims, list) and len(claims) == 2 and isinstance(claims[1], str)):
+        if not (isinstance(claims, list) and len(claims) == 2 and all(isinstance(c, str) for c in claims)):
             return False
-        return hmac.compare_digest(claims[1], principal.fingerprint)
+        return hmac.compare_digest(claims[1], _binding(claims[0], principal.credential))
 
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
@@ -189,6 +192,11 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
+
+
+def _binding(nonce: str, credential: str) -> str:
+    """The credential as a session id carries it: salted per session, so ids do not link a caller."""
+    return hashlib.sha256(f"{nonce}\n{credential}".encode()).hexdigest()
 
 
 class _Handlers:

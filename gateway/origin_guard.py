@@ -3,7 +3,9 @@
 MCP 2025-11-25 transports: servers MUST validate `Origin`, and a present, invalid Origin MUST get
 403. A browser may only reach the MCP endpoints from `ALLOWED_ORIGINS` or the server's own origin;
 requests without an `Origin` (server-side clients) pass. `Host` must name this server, so a
-rebound DNS name pointing at a local gateway is refused too.
+rebound DNS name pointing at a local gateway is refused too. A gateway on loopback refuses its other
+loopback names as well (localhost for 127.0.0.1, another port): its OAuth identity is PUBLIC_URL,
+which clients compare with the URL they used, so the 421 names the address that works.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ ALLOWED_HEADERS: Final = (
 )
 EXPOSED_HEADERS: Final = "mcp-protocol-version, mcp-session-id, www-authenticate"
 PREFLIGHT_MAX_AGE_SECONDS: Final = 600
+_DEFAULT_PORTS: Final = {"http": ":80", "https": ":443"}
 
 
 def is_loopback_host(host: str) -> bool:
@@ -35,6 +38,21 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _authority(scheme: str, netloc: str) -> str:
+    """`netloc` lower-cased, without the scheme's default port (RFC 3986 §6.2.3: the same authority)."""
+    netloc = netloc.lower()
+    return netloc.removesuffix(_DEFAULT_PORTS.get(scheme.lower(), "\0"))
+
+
+def _origin(url: str) -> str:
+    """`url` as scheme://authority, normalized; "" when it is malformed."""
+    try:
+        parts = urlsplit(url.rstrip("/"))
+    except ValueError:
+        return ""
+    return f"{parts.scheme.lower()}://{_authority(parts.scheme, parts.netloc)}"
 
 
 def _hostname(url: str) -> str:
@@ -53,10 +71,16 @@ class OriginGuard:
     ) -> None:
         self.app = app
         public = urlsplit(public_url)
-        self._public_host = public.netloc.lower()
+        self._scheme = public.scheme
+        self._public_host = _authority(public.scheme, public.netloc)
         self._is_local = is_loopback_host(public.hostname or "")
-        self._origins = frozenset(allowed_origins) | {f"{public.scheme}://{public.netloc}".lower()}
+        self._origins = frozenset(_origin(origin) for origin in [*allowed_origins, public_url])
         self._paths = frozenset(paths)
+        self._elsewhere = {
+            "error": "misdirected_request",
+            "error_description": f"This server answers as {public.scheme}://{public.netloc}: connect to that "
+            f"address (for example {public_url}/mcp), or set PUBLIC_URL to the address you use.",
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self._paths:
@@ -86,8 +110,11 @@ class OriginGuard:
         await self.app(scope, receive, send_with_cors)
 
     def _refusal(self, headers: Headers) -> Response | None:
-        host = headers.get("host", "").lower()
-        if not self._is_known_host(host):
+        host = _authority(self._scheme, headers.get("host", ""))
+        if host != self._public_host and self._is_local and is_loopback_host(_hostname(f"//{host}")):
+            # Its OAuth identity is PUBLIC_URL, which clients compare with the URL they used (item 17).
+            return JSONResponse(self._elsewhere, status_code=421)
+        if host != self._public_host:
             return JSONResponse(
                 {
                     "error": "misdirected_request",
@@ -106,14 +133,8 @@ class OriginGuard:
             )
         return None
 
-    def _is_known_host(self, host: str) -> bool:
-        if host == self._public_host:
-            return True
-        # A gateway on loopback answers to any loopback name and port (localhost vs 127.0.0.1).
-        return self._is_local and is_loopback_host(_hostname(f"//{host}"))
-
     def _is_allowed_origin(self, origin: str) -> bool:
-        normalized = origin.lower().rstrip("/")
+        normalized = _origin(origin)
         if normalized in self._origins:
             return True
         is_web = normalized.startswith(("http://", "https://"))

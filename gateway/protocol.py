@@ -45,6 +45,9 @@ CATALOGUE_CACHE_SCOPE: Final = "private"
 CACHEABLE_METHODS: Final = frozenset(
     {"server/discover", "tools/list", "resources/list", "resources/templates/list", "resources/read"}
 )
+# One batch is one HTTP request: its items share one body and one answer, so they are few. Bounds the
+# answer's size (a tools/list is ~40 KB) and the upstream calls one request can start (review #1).
+MAX_BATCH_ITEMS: Final = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +167,18 @@ class ProtocolCore:
     async def handle_batch(self, batch: list[Any], exchange: Exchange) -> list[dict[str, Any]]:
         """The answers to a JSON-RPC batch, in order; notifications and cancelled calls add none.
 
-        Raises `InvalidRequest` when the revision forbids batches or the batch is empty
-        (JSON-RPC 2.0 §6: an empty array is answered with a single error).
+        Raises `InvalidRequest` when the revision forbids batches, or the batch is empty (JSON-RPC 2.0
+        §6: an empty array is answered with a single error) or longer than `MAX_BATCH_ITEMS`.
         """
         if not allows_batches(exchange.revision):
             raise InvalidRequest(f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}")
         if not batch:
             raise InvalidRequest("Invalid request: empty batch")
+        if len(batch) > MAX_BATCH_ITEMS:
+            raise InvalidRequest(
+                f"Invalid request: a batch may hold at most {MAX_BATCH_ITEMS} messages, "
+                f"this one has {len(batch)}"
+            )
         answers = []
         for item in batch:
             answer = await self._answer_member(item, exchange)

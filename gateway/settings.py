@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.errors import SettingsError
+from gateway.origin_guard import is_loopback_host
 from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
 from tools.phone import DEFAULT_REGION, is_known_region
 
@@ -201,6 +202,17 @@ class Settings(BaseSettings):
             if self.is_production:
                 raise ValueError("PUBLIC_URL is required in production: the https URL clients use")
             object.__setattr__(self, "public_url", f"http://127.0.0.1:{self.port}")
+        if self.is_production:
+            # The key travels to both: in cleartext over http, and the consent cookie loses Secure.
+            for name, url in (
+                ("PUBLIC_URL", self.public_url),
+                ("OPENPHONE_API_BASE", self.openphone_api_base),
+            ):
+                parts = urlsplit(url)
+                if parts.scheme != "https" and not is_loopback_host(parts.hostname or ""):
+                    raise ValueError(
+                        f"{name} must be an https URL in production (plain http only on loopback)"
+                    )
         return self
 
     @property

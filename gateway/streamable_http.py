@@ -3,7 +3,8 @@
 Sessionless by design: no `Mcp-Session-Id` is handed out, so any instance answers any request and
 DELETE has nothing to end (405, as the spec allows). A request is answered with JSON unless the
 call sends a notification first (progress), in which case the response upgrades to an event
-stream. GET opens the legacy HTTP+SSE stream for clients configured that way, else 405.
+stream. GET opens the legacy HTTP+SSE stream for clients configured that way (no protocol version
+header), else 405.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class StreamableHTTP:
             raise HTTPError(
                 405,
                 "This endpoint is stateless: POST JSON-RPC messages to it. A GET opens a legacy SSE "
-                "stream only with Accept: text/event-stream and no Mcp-Session-Id.",
+                "stream only with Accept: text/event-stream and neither Mcp-Session-Id nor "
+                "MCP-Protocol-Version.",
                 {"allow": "GET, POST"},
             )
 
@@ -71,7 +73,7 @@ class StreamableHTTP:
             payload = jsonrpc.decode_json(body)
             fallback = _handshake_revision(field_value(headers, "mcp-protocol-version"))
             if isinstance(payload, list):
-                exchange = Exchange(principal, fallback, principal.fingerprint, audience=audience)
+                exchange = Exchange(principal, fallback, principal.credential, audience=audience)
                 await self._batch(payload, exchange, send)
                 return
             message = jsonrpc.parse_message(payload)
@@ -80,7 +82,7 @@ class StreamableHTTP:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))
             return
-        exchange = Exchange(principal, revision, principal.fingerprint, audience=audience)
+        exchange = Exchange(principal, revision, principal.credential, audience=audience)
         if isinstance(message, jsonrpc.Request):
             scope = self._core.missing_scope(message, exchange)
             if scope is not None:
@@ -149,7 +151,17 @@ async def _reply(
 
 
 def _wants_legacy_stream(headers: Mapping[str, str]) -> bool:
-    return "mcp-session-id" not in headers and "text/event-stream" in headers.get("accept", "").lower()
+    """A GET from a legacy HTTP+SSE client: it asks for an event stream, with no session and no version.
+
+    Streamable HTTP clients send MCP-Protocol-Version (2025-06-18 and later) and may GET for a
+    standalone stream, which this sessionless server does not offer: they get 405 (2025-06-18 transports:
+    "or else return HTTP 405 Method Not Allowed") rather than a legacy stream held open for nothing.
+    """
+    return (
+        "mcp-session-id" not in headers
+        and "mcp-protocol-version" not in headers
+        and "text/event-stream" in headers.get("accept", "").lower()
+    )
 
 
 def _handshake_revision(value: str | None) -> str:

@@ -3,11 +3,14 @@
 https://www.rfc-editor.org/rfc/rfc6749#section-4.1 . The order of checks is the security property:
 the client and its redirect URI are checked first, by exact match, and while either is in doubt the
 user sees an error page and is never redirected (§4.1.2.1, an open redirector otherwise). Only then
-do the remaining errors go back to the client's redirect URI, with `state` and `iss` (RFC 9207 §2).
+are the remaining errors addressed to the client's redirect URI, with `state` and `iss` (RFC 9207 §2);
+since any stranger can register a client, the server shows them as a page whose link the user follows
+rather than redirecting (RFC 9700 §4.11.1).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -27,7 +30,9 @@ from oauth.pkce import is_valid_challenge
 from oauth.registration import RegisteredClient
 from tools.scopes import SCOPES
 
-MAX_STATE_CHARS: Final = 2048
+MAX_STATE_CHARS: Final = 512
+# RFC 6749 Appendix A.5: state = 1*VSCHAR (%x20-7E).
+_VSCHAR: Final = re.compile(r"[\x20-\x7e]+")
 SINGLE_VALUED: Final = (
     "client_id",
     "redirect_uri",
@@ -97,8 +102,10 @@ async def validate(
         raise ClientPageError(f"This application is not known to this server ({exc.description}).") from None
     redirect_uri = _redirect_uri(client, params.get("redirect_uri"))
     state = params.get("state")
-    if state is not None and len(state) > MAX_STATE_CHARS:
-        raise ClientPageError("The request's state parameter is too long.")
+    if state is not None and (len(state) > MAX_STATE_CHARS or not _VSCHAR.fullmatch(state)):
+        raise ClientPageError(
+            f"The request's state parameter must be at most {MAX_STATE_CHARS} visible ASCII characters."
+        )
 
     def fail(error: ProtocolError) -> RedirectError:
         return RedirectError(error, redirect_uri, state)

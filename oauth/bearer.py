@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.auth import Principal
+from gateway.auth import Principal, bearer_credential
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
 from oauth.sealing import Sealer, TokenType
@@ -40,7 +40,11 @@ class BearerVerifier:
             return None
         self._observe("valid")
         return Principal(
-            api_key=claims.key, fingerprint=claims.sub, source="bearer", scopes=frozenset(claims.scope)
+            api_key=claims.key,
+            fingerprint=claims.sub,
+            source="bearer",
+            credential=bearer_credential(claims.fam or claims.jti, claims.scope),
+            scopes=frozenset(claims.scope),
         )
 
 

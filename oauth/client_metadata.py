@@ -32,12 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 from yarl import URL
 
+from oauth.registration import MAX_CLIENT_ID_CHARS, clean_client_name
+from oauth.uris import IPAddress, has_uri_syntax, is_valid_host, literal_address
+
 logger = logging.getLogger(__name__)
 
-IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy: TypeAlias = Callable[[IPAddress], bool]
 
-MAX_URL_LENGTH: Final = 2048
+MAX_URL_LENGTH: Final = MAX_CLIENT_ID_CHARS
 MAX_DOCUMENT_BYTES: Final = 5 * 1024  # §6.6 recommends reading at most 5 kilobytes
 FETCH_TIMEOUT_SECONDS: Final = 5.0
 DEFAULT_CACHE_SECONDS: Final = 5 * 60.0
@@ -49,6 +51,13 @@ MAX_CACHE_SECONDS: Final = 24 * 60 * 60.0
 NEGATIVE_CACHE_SECONDS: Final = 60.0
 MAX_CACHE_ENTRIES: Final = 512
 MAX_CLIENT_NAME_LENGTH: Final = 200
+# A stranger picks the URL, so fetches are bounded per host and in all, and one over a bound is refused
+# at once rather than queued: a tarpit host cannot hold the pool and slow every other sign-in (review #8).
+MAX_FETCHES_PER_HOST: Final = 4
+MAX_CONCURRENT_FETCHES: Final = 64
+# One text for every transport failure, so the answer does not say whether a host resolves, speaks TLS,
+# answers at all or with which status; the log keeps the reason.
+FETCH_FAILED: Final = "could not fetch the client metadata document"
 
 NON_PUBLIC_ADDRESS: Final = "client_id URL resolves to a non-public address"
 
@@ -57,12 +66,7 @@ _HEADERS: Final = {
     "Accept-Encoding": "identity",
     "User-Agent": "openphone-mcp-gateway",
 }
-# RFC 3986 §2: only unreserved, reserved and percent-encoded characters; no space, no non-ASCII.
-_URL_CHARACTERS: Final = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_STRAY_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _URL_WITH_PATH: Final = re.compile(r"https://[^/?#]*/")
-_HOST_NAME: Final = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")
-_NUMERIC_LABEL: Final = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _REDIRECT_URI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^#\s]+")
 _MAX_AGE: Final = re.compile(r"max-age=\"?([0-9]+)\"?")
 _DOCUMENT_ERROR: Final = "client_metadata"
@@ -71,12 +75,14 @@ _DOCUMENT_ERROR: Final = "client_metadata"
 class ClientMetadataError(Exception):
     """Raised when a client_id URL cannot be fetched or does not serve acceptable client metadata.
 
-    `description` is short, safe to show the user, and never quotes the response.
+    `description` is short, safe to show the user, and never quotes the response. `reason`, when
+    given, says more for the log only (a transport failure's cause, which the description hides).
     """
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, reason: str | None = None) -> None:
         super().__init__(description)
         self.description = description
+        self.reason = reason
 
 
 class ClientMetadata(BaseModel):
@@ -113,6 +119,11 @@ class ClientMetadata(BaseModel):
                 _DOCUMENT_ERROR, "client metadata document must use token_endpoint_auth_method none"
             )
         return method
+
+    @field_validator("client_name")
+    @classmethod
+    def _printable_name(cls, value: str | None) -> str | None:
+        return None if value is None else clean_client_name(value)
 
     @field_validator("redirect_uris")
     @classmethod
@@ -159,7 +170,7 @@ def parse_metadata_url(client_id: str) -> URL:
         raise ClientMetadataError(f"client_id URL is longer than {MAX_URL_LENGTH} characters")
     if not client_id.startswith("https://"):
         raise ClientMetadataError("client_id URL must use https")  # §3
-    if not _URL_CHARACTERS.fullmatch(client_id) or _STRAY_PERCENT.search(client_id):
+    if not has_uri_syntax(client_id):
         raise ClientMetadataError("client_id is not a valid URL")
     if "#" in client_id:
         raise ClientMetadataError("client_id URL must not contain a fragment")  # §3
@@ -172,7 +183,7 @@ def parse_metadata_url(client_id: str) -> URL:
         raise ClientMetadataError("client_id is not a valid URL") from None
     if "@" in url.raw_authority:
         raise ClientMetadataError("client_id URL must not contain a username or password")  # §3
-    if not _is_valid_host(host):
+    if not is_valid_host(host):
         raise ClientMetadataError("client_id URL has an invalid host")
     if any(unquote(segment) in (".", "..") for segment in url.raw_path.split("/")):
         raise ClientMetadataError("client_id URL must not contain dot path segments")  # §3
@@ -208,22 +219,6 @@ def _describe(exc: ValidationError) -> str:
     return f"client metadata document has an invalid {name}"
 
 
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _is_valid_host(host: str) -> bool:
-    address = _literal_address(host)
-    if address is not None:
-        return not (isinstance(address, ipaddress.IPv6Address) and address.scope_id)
-    # A numeric last label is a legacy IPv4 form (127.1, 0x7f.1, 2130706433): refuse, don't guess.
-    last_label = host.rstrip(".").rpartition(".")[2]
-    return _HOST_NAME.fullmatch(host) is not None and _NUMERIC_LABEL.fullmatch(last_label) is None
-
-
 class _VettingResolver(AbstractResolver):
     """Resolves through `inner`; refuses the host unless the policy accepts every address.
 
@@ -243,7 +238,7 @@ class _VettingResolver(AbstractResolver):
         if not results:
             raise OSError(f"{host} has no addresses")
         for result in results:
-            address = _literal_address(result["host"])
+            address = literal_address(result["host"])
             if address is None or not self._policy(address):
                 raise ClientMetadataError(NON_PUBLIC_ADDRESS)
         return results
@@ -255,15 +250,17 @@ class _VettingResolver(AbstractResolver):
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """A fetch result: the metadata or the error description, and when it stops being fresh."""
+    """A fetch result: the metadata or the error, and when it stops being fresh."""
 
     expires_at: float
     metadata: ClientMetadata | None = None
+    # The error's texts, not the exception: a cached traceback would keep its frames alive.
     error: str = ""
+    reason: str | None = None
 
     def unwrap(self) -> ClientMetadata:
         if self.metadata is None:
-            raise ClientMetadataError(self.error)
+            raise ClientMetadataError(self.error, self.reason)
         return self.metadata
 
 
@@ -311,6 +308,7 @@ class ClientMetadataFetcher:
         self._negative_ttl = negative_ttl
         self._cache: OrderedDict[str, _Outcome] = OrderedDict()
         self._flights: dict[str, _Flight] = {}
+        self._fetching: dict[str, int] = {}
         self._session: aiohttp.ClientSession | None = None
         self._vetting: _VettingResolver | None = None
         self._state = _State.OPEN
@@ -329,7 +327,7 @@ class ClientMetadataFetcher:
         if self._state is _State.CLOSED:
             raise RuntimeError("ClientMetadataFetcher is closed")
         url = parse_metadata_url(client_id)
-        literal = _literal_address(url.raw_host or "")
+        literal = literal_address(url.raw_host or "")
         if literal is not None and not self._policy(literal):
             raise ClientMetadataError(NON_PUBLIC_ADDRESS)  # aiohttp skips the resolver for literals
         while True:
@@ -345,7 +343,8 @@ class ClientMetadataFetcher:
             # The leading caller was cancelled before finishing: try again, perhaps as the leader.
         flight = self._flights[client_id] = _Flight()
         try:
-            outcome = flight.outcome = await self._load(client_id, url)
+            with self._slot(url.raw_host or ""):  # a refusal here is not cached: it says nothing of the URL
+                outcome = flight.outcome = await self._load(client_id, url)
             self._remember(client_id, outcome)
         finally:
             del self._flights[client_id]
@@ -361,6 +360,22 @@ class ClientMetadataFetcher:
         if self._vetting is not None:
             await self._vetting.close()
             self._vetting = None
+
+    @contextmanager
+    def _slot(self, host: str) -> Iterator[None]:
+        """Hold one of the host's fetch slots, or raise ClientMetadataError when none is free."""
+        if self._fetching.get(host, 0) >= MAX_FETCHES_PER_HOST or (
+            sum(self._fetching.values()) >= MAX_CONCURRENT_FETCHES
+        ):
+            logger.info("client metadata from host %s refused: too many fetches in flight", host)
+            raise ClientMetadataError(FETCH_FAILED, reason="too many fetches in flight")
+        self._fetching[host] = self._fetching.get(host, 0) + 1
+        try:
+            yield
+        finally:
+            self._fetching[host] -= 1
+            if not self._fetching[host]:
+                del self._fetching[host]
 
     def _cached(self, client_id: str) -> _Outcome | None:
         outcome = self._cache.get(client_id)
@@ -382,8 +397,10 @@ class ClientMetadataFetcher:
         try:
             metadata, lifetime = await self._download(client_id, url)
         except ClientMetadataError as exc:
-            logger.info("client metadata from host %s refused: %s", url.raw_host, exc.description)
-            return _Outcome(self._clock() + self._negative_ttl, error=exc.description)
+            logger.info(
+                "client metadata from host %s refused: %s", url.raw_host, exc.reason or exc.description
+            )
+            return _Outcome(self._clock() + self._negative_ttl, error=exc.description, reason=exc.reason)
         return _Outcome(self._clock() + lifetime, metadata=metadata)
 
     async def _download(self, client_id: str, url: URL) -> tuple[ClientMetadata, float]:
@@ -401,7 +418,9 @@ class ClientMetadataFetcher:
         if self._session is None:
             inner = self._resolver if self._resolver is not None else aiohttp.ThreadedResolver()
             self._vetting = _VettingResolver(inner, self._policy, owns_inner=self._resolver is None)
-            connector = aiohttp.TCPConnector(resolver=self._vetting, use_dns_cache=False, ssl=self._ssl)
+            connector = aiohttp.TCPConnector(
+                resolver=self._vetting, use_dns_cache=False, ssl=self._ssl, limit=MAX_CONCURRENT_FETCHES
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -419,24 +438,24 @@ def _translate_errors() -> Iterator[None]:
     try:
         yield
     except TimeoutError as exc:
-        raise ClientMetadataError("client metadata document request timed out") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="timed out") from exc
     except aiohttp.ClientConnectorDNSError as exc:
-        raise ClientMetadataError("client_id URL host could not be resolved") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="host could not be resolved") from exc
     except aiohttp.ClientSSLError as exc:
-        raise ClientMetadataError("TLS connection to the client_id URL host failed") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason="TLS connection failed") from exc
     except (aiohttp.ClientError, OSError) as exc:
-        raise ClientMetadataError("could not fetch the client metadata document") from exc
+        raise ClientMetadataError(FETCH_FAILED, reason=type(exc).__name__) from exc
 
 
 def _check_response(response: aiohttp.ClientResponse, max_bytes: int) -> None:
     """Refuse, before reading the body, a response that cannot carry a metadata document."""
     if 300 <= response.status < 400:
         # draft -01 §4: the authorization server MUST NOT follow redirects.
-        raise ClientMetadataError("client metadata document URL redirects, and redirects are not followed")
-    if response.status != 200:
         raise ClientMetadataError(
-            f"client metadata document request failed with HTTP status {response.status}"
+            FETCH_FAILED, reason=f"redirect (HTTP status {response.status}), not followed"
         )
+    if response.status != 200:
+        raise ClientMetadataError(FETCH_FAILED, reason=f"HTTP status {response.status}")
     media_type = response.content_type.lower()
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")

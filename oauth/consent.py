@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
+from gateway.auth import MAX_API_KEY_CHARS
 from landing.templating import static_url, template_environment
 from oauth.registration import RegisteredClient
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
@@ -102,11 +103,19 @@ class ConsentPages:
             csrf=csrf,
             scopes=scope_choices(scopes),
             error=error,
+            max_key_chars=MAX_API_KEY_CHARS,
             **self._site,
         )
         return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
 
-    def error(self, message: str, status_code: int = 400) -> HTMLResponse:
+    def error(self, message: str, status_code: int = 400, return_url: str | None = None) -> HTMLResponse:
+        """The error page; `return_url` adds a link back to the client, followed only by the user."""
         nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get_template("error.html").render(nonce=nonce, message=message, **self._site)
+        html = _TEMPLATES.get_template("error.html").render(
+            nonce=nonce,
+            message=message,
+            return_url=return_url,
+            return_host=urlsplit(return_url).netloc if return_url else None,
+            **self._site,
+        )
         return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

@@ -53,5 +53,5 @@ class Endpoints:
 
     def accepts_resource(self, resource: str) -> bool:
         """Whether a `resource` parameter names this server (RFC 8707 §2: an absolute URI, no fragment)."""
-        candidate = resource.rstrip("/")
+        candidate = resource.removesuffix("/")
         return candidate == self.issuer or candidate in {self.resource_for(path) for path in RESOURCE_PATHS}

@@ -18,20 +18,23 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.keys import ServerKeys
 from oauth.errors import InvalidClient, InvalidClientMetadata, InvalidRedirectURI
 from oauth.metadata import GRANT_TYPES, TOKEN_ENDPOINT_AUTH_METHODS
+from oauth.uris import has_uri_syntax, is_valid_host
 from tools.scopes import SCOPES
 
 CLIENT_PURPOSE: Final = "oauth-client-id"
 SECRET_PURPOSE: Final = "oauth-client-secret"
 MAX_REDIRECT_URIS: Final = 10
-MAX_URI_CHARS: Final = 2000
+# The limits below, MAX_STATE_CHARS and MAX_API_KEY_CHARS fit together in a sealed token (review #4).
+MAX_URI_CHARS: Final = 512
 MAX_NAME_CHARS: Final = 200
 # The client_id travels in every authorization URL, so the signed metadata it carries is bounded.
-MAX_CLIENT_ID_CHARS: Final = 4096
+MAX_CLIENT_ID_CHARS: Final = 1024
 LOOPBACK_HOSTS: Final = frozenset({"localhost"})
 
 AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
@@ -60,12 +63,18 @@ class RegisteredClient(BaseModel):
 
 
 def check_redirect_uri(uri: str) -> str:
-    """An acceptable redirect URI: https, or http on a loopback host; absolute; no fragment, no userinfo.
+    """An acceptable redirect URI: https, or http on a loopback host; absolute; no fragment, no userinfo;
+    RFC 3986 characters only, and a host that is a DNS name or an IP address.
 
     OAuth 2.1 §2.3.1 and RFC 8252 §7.3: loopback redirects may be plain http; nothing else may.
+    The host reaches the consent page's CSP `form-action`, so nothing else may stand in for one.
     """
     if len(uri) > MAX_URI_CHARS:
-        raise InvalidRedirectURI("a redirect URI is longer than 2000 characters")
+        raise InvalidRedirectURI(f"a redirect URI is longer than {MAX_URI_CHARS} characters")
+    if not has_uri_syntax(uri):
+        raise InvalidRedirectURI(
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host in its IDNA form (xn--)"
+        )
     try:
         parts = urlsplit(uri)
         host = parts.hostname
@@ -78,11 +87,23 @@ def check_redirect_uri(uri: str) -> str:
         raise InvalidRedirectURI("a redirect URI must not have a fragment")
     if parts.username is not None or parts.password is not None:
         raise InvalidRedirectURI("a redirect URI must not carry user information")
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in uri):
-        raise InvalidRedirectURI("a redirect URI must not contain spaces or control characters")
+    if not is_valid_host(host):
+        raise InvalidRedirectURI("the host of a redirect URI must be a DNS name or an IP address")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise InvalidRedirectURI("a plain http redirect URI is allowed only on a loopback host")
     return uri
+
+
+def clean_client_name(name: str) -> str:
+    """The name with its whitespace folded to single spaces; ValueError unless it is printable text.
+
+    The consent page shows it beside the redirect host: bidi overrides, zero-width characters and line
+    breaks could make it say something else (str.isprintable refuses format characters, Cf).
+    """
+    cleaned = " ".join(name.split())
+    if not cleaned or not cleaned.isprintable():
+        raise ValueError("client_name must be printable text")
+    return cleaned
 
 
 def is_loopback_host(host: str) -> bool:
@@ -112,12 +133,7 @@ class RegistrationRequest(BaseModel):
     @field_validator("client_name")
     @classmethod
     def _printable_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        cleaned = " ".join(value.split())
-        if not cleaned or not cleaned.isprintable():
-            raise ValueError("client_name must be printable text")
-        return cleaned
+        return None if value is None else clean_client_name(value)
 
 
 class Registrar:
@@ -165,8 +181,15 @@ class Registrar:
         return client, (self.secret_for(client_id) if client.is_confidential else None)
 
     def lookup(self, client_id: str) -> RegisteredClient:
-        """The client a `client_id` issued here stands for; InvalidClient when it is not one."""
+        """The client a `client_id` issued here stands for; InvalidClient when it is not one.
+
+        Only the exact spelling issued is one: base64 decoding ignores the unused low bits of the
+        signature's last character, which would let four strings name one client.
+        """
+        signature = client_id.rpartition(".")[2]
         try:
+            if base64_encode(base64_decode(signature)).decode() != signature:
+                raise BadData("not the signature's canonical spelling")
             fields = self._signer.loads(client_id)
             fields.pop("nonce")
             return RegisteredClient.model_validate({"client_id": client_id, **fields})

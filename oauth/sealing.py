@@ -31,7 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gateway.keys import ServerKeys
 from oauth.errors import InvalidToken
 
-MAX_TOKEN_CHARS: Final = 4096
+# Fits the largest claims the endpoints accept (a 1024-character client_id, a 512-character redirect
+# URI and state, a 256-character key) with room for a long PUBLIC_URL; tests/oauth/test_sealing.py.
+MAX_TOKEN_CHARS: Final = 5120
 IAT_SKEW_SECONDS: Final = 60
 KID_HEX_CHARS: Final = 8
 JTI_BYTES: Final = 16

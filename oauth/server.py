@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import MAX_API_KEY_CHARS
+from gateway.auth import is_api_key_shaped
 from gateway.errors import HTTPError
 from gateway.http import read_body
 from gateway.keys import ServerKeys
@@ -29,18 +29,19 @@ from oauth.authorization import (
     single_values,
     validate,
 )
+from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
 from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
-from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError
+from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
 from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
 from oauth.revocation import RevocationEndpoint
 from oauth.sealing import Sealer, TokenType
-from oauth.store import Store
+from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
-from oauth.tokens import Lifetimes, TokenEndpoint
+from oauth.tokens import Lifetimes, TokenEndpoint, unavailable_headers
 from tools.api import OpenPhone
 from tools.errors import OpenPhoneError
 from tools.scopes import OPTIONAL_SCOPES
@@ -85,6 +86,7 @@ class AuthorizationServer:
         self._pages = ConsentPages(public_path)
         self._secure_cookies = secure_cookies
         self._throttle = throttle
+        self._store = store
         self._registrar: Registrar = clients.registrar
         self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
         self._revocation = RevocationEndpoint(self._sealer, store, clients, lifetimes.family)
@@ -133,6 +135,13 @@ class AuthorizationServer:
     # RFC 6749 §4.1.1: the authorization request and the consent page ----------------------------
 
     async def authorize(self, request: Request) -> Response:
+        if is_metadata_url(request.query_params.get("client_id", "")):
+            # A metadata-document client is fetched from a URL a stranger chose: it costs what a
+            # registration costs, so it counts in the same window (review #8).
+            try:
+                await self._throttle.check("register", _client_ip(request))
+            except ProtocolError as exc:
+                return self._protocol_error_page(exc)
         try:
             authorization = await validate(
                 list(request.query_params.multi_items()), self._clients, self._endpoints
@@ -140,7 +149,12 @@ class AuthorizationServer:
         except ClientPageError as exc:
             return self._pages.error(exc.message)
         except RedirectError as exc:
-            return self._redirect_error(exc.redirect_uri, exc.error, exc.state)
+            # RFC 9700 §4.11.1: every client here registered itself (or is a CIMD URL), so none is a
+            # trusted redirect target; before the user acts, the error is a page, and its link returns.
+            return self._pages.error(
+                f"The application's request was refused ({exc.error.error}: {exc.error.description}).",
+                return_url=self._error_location(exc.redirect_uri, exc.error, exc.state),
+            )
         csrf = new_csrf_token()
         token = self._seal_consent(authorization, csrf)
         response = self._pages.consent(
@@ -159,7 +173,7 @@ class AuthorizationServer:
             await self._throttle.check("consent", _client_ip(request))
             pairs = await _form(request)
         except ProtocolError as exc:
-            return self._pages.error(exc.description, status_code=exc.status)
+            return self._protocol_error_page(exc)
         try:
             fields = single_values(pairs, CONSENT_FIELDS)
         except ProtocolError:
@@ -179,6 +193,20 @@ class AuthorizationServer:
                 "This consent form was not submitted from the page this server showed. "
                 "Start again from your app.",
                 status_code=403,
+            )
+        # One submission per form: posting it again must not mint a second code (review #13).
+        try:
+            first = await self._store.spend_once(f"consent:{claims.jti}", ttl=self._lifetimes.consent)
+        except StoreUnavailable:
+            return self._protocol_error_page(
+                TemporarilyUnavailable(
+                    "Signing in is briefly unavailable. Wait a moment and start again from your app.",
+                    unavailable_headers(),
+                )
+            )
+        if not first:
+            return self._pages.error(
+                "This consent form was already used. Start connecting again from your app."
             )
         redirect_uri = claims.redirect_uri or ""
         if fields.get("action") != "allow":
@@ -223,7 +251,7 @@ class AuthorizationServer:
 
     async def _check_key(self, api_key: str) -> str | None:
         """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the user."""
-        if not api_key or len(api_key) > MAX_API_KEY_CHARS or not api_key.isprintable():
+        if not is_api_key_shaped(api_key):
             return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
         api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
         try:
@@ -273,6 +301,12 @@ class AuthorizationServer:
         )
         return self._sealer.seal(claims.model_copy(update={"jti": csrf}))
 
+    def _protocol_error_page(self, exc: ProtocolError) -> Response:
+        """The error page for a refusal, with its status and headers (a 429 keeps its Retry-After)."""
+        page = self._pages.error(exc.description, status_code=exc.status)
+        page.headers.update(exc.headers)
+        return page
+
     def _set_csrf_cookie(self, response: Response, csrf: str) -> None:
         response.set_cookie(
             CSRF_COOKIE,
@@ -287,15 +321,20 @@ class AuthorizationServer:
     def _endpoints_path(self, path: str) -> str:
         return f"{self._public_path}{path}"
 
-    def _redirect_error(self, redirect_uri: str, error: ProtocolError, state: str | None) -> Response:
-        """RFC 6749 §4.1.2.1 with RFC 9207 §2: the error goes back to the verified redirect URI."""
+    def _error_location(self, redirect_uri: str, error: ProtocolError, state: str | None) -> str:
+        """RFC 6749 §4.1.2.1 with RFC 9207 §2: the verified redirect URI carrying the error."""
         params = {
             "error": error.error,
             "error_description": error.description,
             "state": state,
             "iss": self._endpoints.issuer,
         }
-        return RedirectResponse(redirect_location(redirect_uri, params), status_code=303, headers=NO_STORE)
+        return redirect_location(redirect_uri, params)
+
+    def _redirect_error(self, redirect_uri: str, error: ProtocolError, state: str | None) -> Response:
+        """The error sent back once the user has acted on the consent page."""
+        location = self._error_location(redirect_uri, error, state)
+        return RedirectResponse(location, status_code=303, headers=NO_STORE)
 
 
 def _document(body: dict[str, Any]) -> Handler:

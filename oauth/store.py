@@ -53,6 +53,11 @@ class Store(Protocol):
         for `family_ttl` and returns False. Raises StoreUnavailable."""
         ...
 
+    async def spend_once(self, name: str, ttl: float) -> bool:
+        """True the first time `name` is spent, False every later time until `ttl` runs out.
+        Raises StoreUnavailable."""
+        ...
+
     async def rotate_refresh(
         self, family: str, generation: int, *, grace: float, family_ttl: float
     ) -> Rotation:
@@ -121,6 +126,7 @@ class MemoryStore:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._codes = Expiring(clock)
+        self._spent = Expiring(clock)
         self._revoked = Expiring(clock)
         self._families = Expiring(clock)
         # family -> (current generation, when it rotated); an entry lives while `_families` says so.
@@ -128,7 +134,7 @@ class MemoryStore:
 
     def __len__(self) -> int:
         """How many records are held, expired or not (for tests and metrics)."""
-        return len(self._codes) + len(self._revoked) + len(self._families)
+        return len(self._codes) + len(self._spent) + len(self._revoked) + len(self._families)
 
     async def redeem_code(self, family: str, *, code_ttl: float, family_ttl: float) -> bool:
         now = self._positive(code_ttl, family_ttl)
@@ -138,6 +144,13 @@ class MemoryStore:
             return False
         self._codes.extend(family, now + code_ttl)
         self._set_generation(family, 1, 0.0, now + family_ttl)
+        return True
+
+    async def spend_once(self, name: str, ttl: float) -> bool:
+        now = self._positive(ttl)
+        if self._spent.live(name):
+            return False
+        self._spent.extend(name, now + ttl)
         return True
 
     async def rotate_refresh(

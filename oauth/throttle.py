@@ -6,7 +6,7 @@ OpenPhone, so it must not become a key-guessing oracle) and `/token`. A client o
 every machine). A storage that fails lets the request through: the endpoints behind the throttle
 fail closed on their own when Redis is down, and a throttle must not lock everyone out.
 The client IP is the connection's, which uvicorn rewrites from `X-Forwarded-For` only for the
-proxies in `FORWARDED_ALLOW_IPS`.
+proxies in `FORWARDED_ALLOW_IPS`; an IPv6 client counts by its /64 (`rate_limit_key`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from gateway.client_address import rate_limit_key
 from oauth.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
@@ -43,10 +44,11 @@ class Throttle:
     async def check(self, endpoint: str, client_ip: str) -> None:
         """Count one request; TooManyRequests (with Retry-After) once the window is full."""
         item = self._limits[endpoint]
+        key = rate_limit_key(client_ip)
         try:
-            if await self._limiter.hit(item, endpoint, client_ip):
+            if await self._limiter.hit(item, endpoint, key):
                 return
-            stats = await self._limiter.get_window_stats(item, endpoint, client_ip)
+            stats = await self._limiter.get_window_stats(item, endpoint, key)
         except StorageError as exc:
             logger.warning(
                 "rate limit not applied: its storage failed (%s)", type(exc.storage_error).__name__

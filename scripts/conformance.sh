@@ -60,8 +60,10 @@ rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# localhost, not 127.0.0.1: the dns-rebinding-protection scenario needs a localhost URL.
-readonly URL=http://localhost:$port/mcp
+# localhost, not 127.0.0.1: the dns-rebinding-protection scenario needs a localhost URL, and the
+# gateway answers only the loopback name of its PUBLIC_URL (its OAuth identity), so that is localhost.
+readonly ORIGIN=http://localhost:$port
+readonly URL=$ORIGIN/mcp
 secret_key=$("$GATEWAY" keygen)
 
 gateway_pid=
@@ -83,7 +85,7 @@ trap 'exit 143' TERM
 # caller. The suite cannot send credentials; the operator opt-in environment key authenticates it.
 # --sandbox: the suite calls tools, and nothing it does may leave this machine.
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
-  OPENPHONE_API_KEY=sandbox-demo-key ALLOW_ENV_API_KEY=true SECRET_KEYS="$secret_key" \
+  OPENPHONE_API_KEY=sandbox-demo-key ALLOW_ENV_API_KEY=true SECRET_KEYS="$secret_key" PUBLIC_URL="$ORIGIN" \
   "$GATEWAY" serve --sandbox --host 127.0.0.1 --port "$port" >"$RESULTS/gateway.log" 2>&1 &
 gateway_pid=$!
 
@@ -168,7 +170,7 @@ done
 auth_dir=$RESULTS/authorization
 mkdir -p "$auth_dir"
 status=0
-timeout --kill-after=10 300 "$PYTHON" "$ROOT/scripts/conformance_auth.py" "http://127.0.0.1:$port" \
+timeout --kill-after=10 300 "$PYTHON" "$ROOT/scripts/conformance_auth.py" "$ORIGIN" \
   "$(command -v node)" "$SUITE" "$auth_dir" >"$auth_dir/output.txt" 2>&1 || status=$?
 total_runs=$((total_runs + 1))
 if ((status == 0)); then verdict=PASS; else verdict=FAIL; failed_runs=$((failed_runs + 1)); fi

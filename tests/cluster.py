@@ -1,7 +1,8 @@
 """Several real gateway processes sharing one Redis, as several Fly Machines behind one URL.
 
 Each gateway is `python -m gateway serve` on its own loopback port, all with the same SECRET_KEYS,
-PUBLIC_URL and REDIS_URL; a test picks the machine by port, as Fly's proxy would. OpenPhone is the
+PUBLIC_URL and REDIS_URL; a test picks the machine by port, as Fly's proxy would, and sends
+PUBLIC_URL's host as the proxy forwards it. OpenPhone is the
 sandbox served over real HTTP in this process, wrapped so the tests see when each request arrived.
 """
 
@@ -109,6 +110,11 @@ class Cluster:
 
     def __getitem__(self, index: int) -> Gateway:
         return self.gateways[index]
+
+    @property
+    def host(self) -> dict[str, str]:
+        """The `Host` a load balancer forwards to every machine: PUBLIC_URL's (the only one answered)."""
+        return {"host": self.public_url.removeprefix("http://")}
 
 
 @contextmanager

@@ -204,8 +204,11 @@ def test_one_port_everywhere(final: Stage, fly: dict[str, Any]) -> None:
 # --- Trusted proxies --------------------------------------------------------------------------
 
 
-def test_image_trusts_fly_proxy_ranges_only(final: Stage) -> None:
-    assert final.env()["FORWARDED_ALLOW_IPS"].split(",") == FLY_PROXY_NETWORKS
+def test_the_image_trusts_no_forwarding_headers_of_its_own(final: Stage) -> None:
+    """Review #15: the image trusted 172.16/12 without CLIENT_IP_HEADER, so with a plain `docker run`
+    any peer on a Docker bridge or pod network chose its client IP through X-Forwarded-For. The
+    default (127.0.0.1) stays; fly.toml trusts Fly's proxy, with Fly-Client-IP."""
+    assert "FORWARDED_ALLOW_IPS" not in final.env()
 
 
 def test_fly_trusts_its_proxy_plus_at_most_single_addresses(fly: dict[str, Any]) -> None:

@@ -51,7 +51,10 @@ def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 async def web(machines: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One browser-like client per machine (cookies kept, redirects not followed)."""
-    clients = [httpx.AsyncClient(base_url=gateway.url, timeout=10) for gateway in machines.gateways]
+    clients = [
+        httpx.AsyncClient(base_url=gateway.url, headers=machines.host, timeout=10)
+        for gateway in machines.gateways
+    ]
     try:
         yield clients
     finally:
@@ -299,9 +302,9 @@ class TestPacing:
 def test_the_oauth_throttle_counts_across_machines(redis_url: str, tmp_path: Path) -> None:
     with cluster(redis_url, tmp_path, machines=2, OAUTH_RATE_LIMIT="2") as throttled:
         body = {"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"}
-        first = httpx.post(f"{throttled[0].url}/register", json=body)
-        second = httpx.post(f"{throttled[1].url}/register", json=body)
-        third = httpx.post(f"{throttled[0].url}/register", json=body)
+        first = httpx.post(f"{throttled[0].url}/register", json=body, headers=throttled.host)
+        second = httpx.post(f"{throttled[1].url}/register", json=body, headers=throttled.host)
+        third = httpx.post(f"{throttled[0].url}/register", json=body, headers=throttled.host)
     assert (first.status_code, second.status_code) == (201, 201)
     assert (third.status_code, third.json()["error"]) == (429, "too_many_requests")
     assert int(third.headers["retry-after"]) >= 1

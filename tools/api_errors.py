@@ -9,6 +9,8 @@ reads a status and the body bytes, and never copies a header, the key, or an `er
 
 from __future__ import annotations
 
+import base64
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
@@ -158,5 +160,18 @@ def _clean(value: Any, secret: str) -> str:
         return ""
     text = " ".join(_printable(str(value)).split())
     if secret:
-        text = text.replace(secret, "[redacted]")
+        text = _copies_of(secret).sub("[redacted]", text)
     return text[:_MAX_DETAIL]
+
+
+def _copies_of(secret: str) -> re.Pattern[str]:
+    """The key as an echo may carry it: in any letter case, or base64-encoded (alone, or as a Basic
+    credential's user name), padded or not. The result can reach a third-party client or model."""
+    raw = secret.encode()
+    encoded = [
+        encode(value).decode().rstrip("=")
+        for value in (raw, raw + b":")
+        for encode in (base64.b64encode, base64.urlsafe_b64encode)
+    ]
+    forms = sorted({secret, *encoded}, key=len, reverse=True)
+    return re.compile("|".join(f"{re.escape(form)}=*" for form in forms), re.IGNORECASE)

@@ -166,7 +166,8 @@ class CustomFieldValue(Wire):
     key: str | None = None
     id: str | None = None
     type: str | None = None
-    value: Any = None
+    # OpenPhone's anyOf by `type`: multi-select, address/string/url/date, boolean, number (or null).
+    value: list[str] | bool | int | float | str | None = None
 
 
 class Contact(Wire):

@@ -38,6 +38,7 @@ class Scripts:
         self._rotate: AsyncScript = client.register_script(_source("rotate_refresh"))
         self._revoke: AsyncScript = client.register_script(_source("revoke"))
         self._pace: AsyncScript = client.register_script(_source("pace"))
+        self._spend: AsyncScript = client.register_script(_source("spend_once"))
 
     async def redeem_code(self, family: str, nonce: str, code_ttl_ms: int, family_ttl_ms: int) -> bool:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
@@ -63,6 +64,10 @@ class Scripts:
 
     async def revoke_token(self, jti: str, ttl_ms: int) -> None:
         await self._revoke(keys=[REVOCATION_INDEX], args=[jti, ttl_ms, REVOCATIONS_CHANNEL])
+
+    async def spend_once(self, name: str, nonce: str, ttl_ms: int) -> bool:
+        """True when `name` was not spent before, or was spent by this very call (same `nonce`)."""
+        return int(await self._spend(keys=[f"once:{{{name}}}"], args=[nonce, ttl_ms])) == 1
 
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""

@@ -61,6 +61,12 @@ class RedisStore:
             self._note_family(family, family_ttl)
         return redeemed
 
+    async def spend_once(self, name: str, ttl: float) -> bool:
+        try:
+            return await self._scripts.spend_once(name, secrets.token_urlsafe(_NONCE_BYTES), _ms(ttl))
+        except UNAVAILABLE as exc:
+            raise StoreUnavailable("Redis is unreachable") from exc
+
     async def rotate_refresh(
         self, family: str, generation: int, *, grace: float, family_ttl: float
     ) -> Rotation:

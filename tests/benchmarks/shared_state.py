@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 import uvloop
@@ -126,7 +127,9 @@ async def _revocation_propagation(revoking_url: str, checking_url: str) -> dict[
     delays: list[float] = []
     async with (
         httpx.AsyncClient(base_url=revoking_url, timeout=30) as web,
-        httpx.AsyncClient(base_url=checking_url, timeout=30) as other,
+        httpx.AsyncClient(
+            base_url=checking_url, headers={"host": urlsplit(revoking_url).netloc}, timeout=30
+        ) as other,
     ):
         for _ in range(REVOCATIONS):
             client, tokens = await tokens_for(web)

@@ -43,6 +43,12 @@ class SSESession:
         self._base_url = base_url
         self._post_url = post_url or base_url
         self._headers = headers
+        # Another machine behind the same public URL: the POST carries the stream's Host, as a proxy's would.
+        self._post_headers = {
+            **headers,
+            "content-type": "application/json",
+            "host": urlsplit(base_url).netloc,
+        }
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._endpoint: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -90,9 +96,10 @@ class SSESession:
             self._response.close()
 
     async def _post(self, message: dict[str, Any]) -> None:
-        headers = {**self._headers, "content-type": "application/json"}
         endpoint = await self._endpoint
-        async with self._http.post(endpoint, data=orjson.dumps(message), headers=headers) as response:
+        async with self._http.post(
+            endpoint, data=orjson.dumps(message), headers=self._post_headers
+        ) as response:
             await response.read()
             if response.status != 202:
                 raise UnexpectedStatus(f"POST {urlsplit(endpoint).path}", response.status)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import Authenticator, Principal
+from gateway.auth import MAX_API_KEY_CHARS, Authenticator, Principal, key_credential
 from gateway.errors import Unauthorized
 from gateway.keys import ServerKeys
 from gateway.settings import Settings
@@ -26,7 +26,12 @@ NO_CREDENTIAL = (
     "Authentication required: connect with OAuth, or send your OpenPhone API key in the "
     "x-openphone-api-key header."
 )
-OAUTH_PRINCIPAL = Principal(api_key=OTHER_API_KEY, fingerprint="fedcba9876543210", source="bearer")
+OAUTH_PRINCIPAL = Principal(
+    api_key=OTHER_API_KEY,
+    fingerprint="fedcba9876543210",
+    source="bearer",
+    credential="bearer:0123456789abcdef",
+)
 
 
 class FakeVerifier:
@@ -49,7 +54,13 @@ def with_env_key(verifier: FakeVerifier | None = None) -> Authenticator:
 
 
 def header_principal(api_key: str) -> Principal:
-    return Principal(api_key=api_key, fingerprint=KEYS.fingerprint(api_key), source="header")
+    fingerprint = KEYS.fingerprint(api_key)
+    return Principal(
+        api_key=api_key,
+        fingerprint=fingerprint,
+        source="header",
+        credential=key_credential("header", fingerprint),
+    )
 
 
 async def refusal(gate: Authenticator, headers: dict[str, str], resource_path: str = "/mcp") -> Unauthorized:
@@ -79,7 +90,7 @@ async def test_api_key_header_is_stripped() -> None:
 
 
 async def test_longest_allowed_api_key_is_accepted() -> None:
-    key = "k" * 512
+    key = "k" * MAX_API_KEY_CHARS
     assert await authenticator().authenticate({"x-api-key": key}, "/mcp") == header_principal(key)
 
 
@@ -88,10 +99,11 @@ async def test_longest_allowed_api_key_is_accepted() -> None:
     [
         pytest.param("", id="empty"),
         pytest.param("   ", id="blank"),
-        pytest.param("k" * 513, id="oversized"),
+        pytest.param("k" * (MAX_API_KEY_CHARS + 1), id="oversized"),
         pytest.param("op-key\x00", id="nul"),
         pytest.param("op\x7fkey", id="delete"),
         pytest.param("op key\ttab", id="tab"),
+        pytest.param("op-k\u00e9y", id="not-ascii"),
     ],
 )
 async def test_unusable_api_key_header_is_unauthorized(value: str) -> None:
@@ -177,8 +189,12 @@ async def test_other_authorization_schemes_are_ignored() -> None:
 
 async def test_env_key_is_used_with_the_opt_in_and_no_credential() -> None:
     principal = await with_env_key().authenticate({}, "/mcp")
+    fingerprint = KEYS.fingerprint(ENV_API_KEY)
     assert principal == Principal(
-        api_key=ENV_API_KEY, fingerprint=KEYS.fingerprint(ENV_API_KEY), source="environment"
+        api_key=ENV_API_KEY,
+        fingerprint=fingerprint,
+        source="environment",
+        credential=f"environment:{fingerprint}",
     )
 
 
@@ -209,6 +225,8 @@ async def test_a_bad_bearer_token_does_not_fall_back_to_the_env_key() -> None:
 
 async def test_principal_repr_never_shows_the_api_key() -> None:
     principal = await authenticator().authenticate({"x-api-key": API_KEY}, "/mcp")
+    fingerprint = KEYS.fingerprint(API_KEY)
     assert repr(principal) == (
-        f"Principal(fingerprint='{KEYS.fingerprint(API_KEY)}', source='header', scopes=None)"
+        f"Principal(fingerprint='{fingerprint}', source='header', credential='header:{fingerprint}', "
+        "scopes=None)"
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import json
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gateway.http_limits import MAX_HEADER_BYTES
 from gateway.tuning import GC_THRESHOLDS, raise_open_file_limit, tune_garbage_collector
 from tests.conftest import TEST_API_KEY, free_port
 
@@ -154,3 +157,58 @@ def test_serving_may_open_as_many_files_as_the_hard_limit_allows() -> None:
         assert soft == hard or hard == resource.RLIM_INFINITY
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, before)
+
+
+def raw_exchange(url: str, head: bytes) -> bytes:
+    """Send `head` over a fresh socket and read until the server answers and closes (or 64 KiB)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # The server may refuse and close while a large head is still being sent.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(head)
+        answer = b""
+        while len(answer) < 65536:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def ping_head(url: str, *headers: bytes) -> bytes:
+    body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    return (
+        f"POST /mcp HTTP/1.1\r\nhost: {url.removeprefix('http://')}\r\n".encode()
+        + b"content-type: application/json\r\nconnection: close\r\n"
+        + f"x-openphone-api-key: {TEST_API_KEY}\r\ncontent-length: {len(body)}\r\n".encode()
+        + b"".join(headers)
+        + b"\r\n"
+        + body
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([b"x-pad: " + b"a" * (MAX_HEADER_BYTES + 1) + b"\r\n"], id="one-large-header"),
+        pytest.param([b"x-%d: a\r\n" % n for n in range(MAX_HEADER_BYTES // 8)], id="many-headers"),
+        pytest.param([b"x-pad: " + b"a" * (50 * 1024 * 1024) + b"\r\n"], id="fifty-mebibytes"),
+    ],
+)
+def test_oversized_request_headers_are_refused_with_431(
+    serving: tuple[subprocess.Popen[str], str], headers: list[bytes]
+) -> None:
+    """Review #10: httptools buffered a 50 MiB header and handed it to the app."""
+    _, url = serving
+    answer = raw_exchange(url, ping_head(url, *headers))
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 431 Request Header Fields Too Large"
+
+
+def test_headers_within_the_limit_are_served(serving: tuple[subprocess.Popen[str], str]) -> None:
+    _, url = serving
+    answer = raw_exchange(url, ping_head(url, b"x-pad: " + b"a" * (MAX_HEADER_BYTES // 2) + b"\r\n"))
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 200 OK"
+    assert answer.endswith(b'{"jsonrpc":"2.0","id":1,"result":{}}')

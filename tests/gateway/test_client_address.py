@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.client_address import ClientAddress
+from gateway.client_address import ClientAddress, rate_limit_key
 from tests.conftest import serve
 
 
@@ -63,3 +63,17 @@ def test_an_untrusted_peer_cannot_choose_its_address(distrusting: str) -> None:
         "client": "127.0.0.1",
         "scheme": "http",
     }
+
+
+@pytest.mark.parametrize(
+    ("client_ip", "key"),
+    [
+        pytest.param("198.51.100.7", "198.51.100.7", id="ipv4"),
+        pytest.param("2001:db8:1:2::7", "2001:db8:1:2::/64", id="ipv6-by-its-64"),
+        pytest.param("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64", id="ipv6-same-64"),
+        pytest.param("::ffff:198.51.100.7", "198.51.100.7", id="ipv4-mapped"),
+        pytest.param("unknown", "unknown", id="not-an-address"),
+    ],
+)
+def test_rate_limit_key_groups_an_ipv6_client_by_its_64(client_ip: str, key: str) -> None:
+    assert rate_limit_key(client_ip) == key

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from gateway.legacy_sse import _Handlers
+from gateway.protocol import MAX_BATCH_ITEMS
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
 
@@ -141,6 +142,21 @@ async def test_batches_follow_the_same_rules_as_on_mcp(
     async with open_stream(http) as (reader, endpoint):
         await http.post(endpoint, content=batch, headers={"x-openphone-api-key": TEST_API_KEY, **JSON})
         assert await reader.next_message() == answer
+
+
+async def test_a_batch_over_the_maximum_size_is_one_invalid_request(http: httpx.AsyncClient) -> None:
+    """Review #1: the item cap holds on the legacy stream too, so one answer event stays small."""
+    async with open_stream(http) as (reader, endpoint):
+        batch = b"[" + b",".join(ping(i) for i in range(MAX_BATCH_ITEMS + 1)) + b"]"
+        await http.post(endpoint, content=batch, headers={"x-openphone-api-key": TEST_API_KEY, **JSON})
+        assert await reader.next_message() == {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": -32600,
+                "message": "Invalid request: a batch may hold at most 32 messages, this one has 33",
+            },
+        }
 
 
 async def test_a_batch_is_refused_once_the_session_negotiated_2025_11_25(http: httpx.AsyncClient) -> None:

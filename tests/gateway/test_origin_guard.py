@@ -159,15 +159,50 @@ async def test_host_is_checked_before_origin() -> None:
     "host",
     [
         pytest.param("127.0.0.1:8000", id="own"),
+        pytest.param("127.0.0.1:8000".upper(), id="own-upper"),
+    ],
+)
+async def test_loopback_server_answers_its_own_host(host: str) -> None:
+    response = await get(LOCAL_URL, {"host": host})
+    assert (response.status_code, response.text) == (200, "reached")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "host",
+    [
         pytest.param("localhost:8000", id="localhost"),
         pytest.param("127.0.0.1:9999", id="other-port"),
         pytest.param("[::1]:8000", id="ipv6"),
         pytest.param("localhost", id="no-port"),
     ],
 )
-async def test_loopback_server_answers_any_loopback_host(host: str) -> None:
+async def test_loopback_server_names_its_own_url_to_another_loopback_host(host: str) -> None:
+    """Item 17: its OAuth metadata names PUBLIC_URL, which clients compare with the URL they used.
+
+    Answering `localhost` with 127.0.0.1 metadata made the TypeScript SDK and the Inspector stop with
+    "Protected resource ... does not match"; a 421 that names the right URL says what to do instead.
+    """
     response = await get(LOCAL_URL, {"host": host})
-    assert (response.status_code, response.text) == (200, "reached")
+    assert (response.status_code, response.json()) == (
+        421,
+        {
+            "error": "misdirected_request",
+            "error_description": "This server answers as http://127.0.0.1:8000: connect to that address "
+            "(for example http://127.0.0.1:8000/mcp), or set PUBLIC_URL to the address you use.",
+        },
+    )
+
+
+@pytest.mark.anyio
+async def test_an_explicit_default_port_names_the_same_host_and_origin() -> None:
+    """Review #16: some non-browser clients send `:443`; it is the same authority (RFC 3986 §6.2.3)."""
+    headers = {"host": "mcp.example.test:443", "origin": "https://app.example.test:443"}
+    response = await get(PUBLIC_URL, headers, allowed_origins=[APP_ORIGIN])
+    assert (response.status_code, response.headers["access-control-allow-origin"]) == (
+        200,
+        "https://app.example.test:443",
+    )
 
 
 @pytest.mark.anyio

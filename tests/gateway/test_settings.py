@@ -143,6 +143,35 @@ def test_production_without_public_url_is_refused(monkeypatch: pytest.MonkeyPatc
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("PUBLIC_URL", "http://gateway.example.test", id="public-url"),
+        pytest.param("OPENPHONE_API_BASE", "http://api.example.test", id="api-base"),
+    ],
+)
+def test_production_refuses_a_plain_http_url_off_loopback(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Review #16: the key would travel in cleartext, and the consent cookie would lack Secure."""
+    monkeypatch.setenv("GATEWAY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEYS", KEY_A)
+    monkeypatch.setenv("PUBLIC_URL", "https://gateway.example.test")
+    monkeypatch.setenv(name, value)
+    assert settings_error() == (
+        f"invalid configuration: {name} must be an https URL in production (plain http only on loopback)"
+    )
+
+
+def test_production_accepts_plain_http_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A production-mode gateway tried locally, or an upstream stand-in on this machine."""
+    monkeypatch.setenv("GATEWAY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEYS", KEY_A)
+    monkeypatch.setenv("PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setenv("OPENPHONE_API_BASE", "http://localhost:9000")
+    assert load_settings().public_url == "http://127.0.0.1:8000"
+
+
 def test_client_ip_header_is_a_header_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLIENT_IP_HEADER", "Fly-Client-IP")
     assert Settings().client_ip_header == "fly-client-ip"

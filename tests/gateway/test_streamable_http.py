@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 
+from gateway.protocol import MAX_BATCH_ITEMS
 from tests.conftest import TEST_API_KEY, LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -71,13 +72,22 @@ class TestRefusals:
         assert response.headers["www-authenticate"] == (
             f'Bearer resource_metadata="{live_server.url}/.well-known/oauth-protected-resource/mcp"'
         )
-        assert response.json()["error"] == "invalid_token"
+        # RFC 6750 §3.1: no credential, no error code; the body agrees with the header (item 19).
+        assert response.json() == {
+            "error": "unauthorized",
+            "error_description": "Authentication required: connect with OAuth, or send your OpenPhone API "
+            "key in the x-openphone-api-key header.",
+        }
 
     async def test_an_unknown_bearer_token_is_invalid_token(self, http: httpx.AsyncClient) -> None:
         """A presented but unusable token adds error="invalid_token" to the challenge (RFC 6750 §3.1)."""
         response = await http.post("/mcp", content=b"{}", headers={"authorization": "Bearer not-ours"})
         assert response.status_code == 401
         assert response.headers["www-authenticate"].endswith(', error="invalid_token"')
+        assert response.json() == {
+            "error": "invalid_token",
+            "error_description": "The access token is invalid or expired.",
+        }
         assert "not-ours" not in response.text
 
     async def test_wrong_content_type_is_415(self, http: httpx.AsyncClient) -> None:
@@ -119,6 +129,27 @@ class TestRefusals:
         response = await post(http, request("ping"), headers(origin="https://evil.example.test"))
         assert response.status_code == 403
 
+    @pytest.mark.parametrize("path", ["/mcp/", "/sse/", "/authorize/", "/token/", "/register/"])
+    async def test_a_trailing_slash_is_not_redirected_to_the_host_the_request_named(
+        self, http: httpx.AsyncClient, path: str
+    ) -> None:
+        """Review #12: Starlette's slash redirect built its Location from Host (evil.example.test/mcp)."""
+        response = await http.post(path, content=b"{}", headers={"host": "evil.example.test"})
+        assert response.status_code == 404
+        assert "location" not in response.headers
+
+    async def test_localhost_is_told_the_address_whose_oauth_identity_this_is(
+        self, http: httpx.AsyncClient, live_server: LiveServer
+    ) -> None:
+        """Item 17: a 401 naming 127.0.0.1 to a client of localhost stopped the TypeScript SDK's sign-in."""
+        port = live_server.settings.port
+        response = await http.post("/mcp", content=b"{}", headers={"host": f"localhost:{port}"})
+        assert response.status_code == 421
+        assert response.json()["error_description"] == (
+            f"This server answers as http://127.0.0.1:{port}: connect to that address (for example "
+            f"http://127.0.0.1:{port}/mcp), or set PUBLIC_URL to the address you use."
+        )
+
     async def test_a_foreign_host_is_421(self, http: httpx.AsyncClient) -> None:
         response = await post(http, request("ping"), headers(host="rebound.example.test"))
         assert response.status_code == 421
@@ -130,6 +161,16 @@ class TestRefusals:
             pytest.param(
                 "GET", {"accept": "text/event-stream", "mcp-session-id": "abc"}, id="get-with-session"
             ),
+            pytest.param(
+                "GET",
+                {"accept": "text/event-stream", "mcp-protocol-version": "2025-06-18"},
+                id="get-from-a-2025-06-18-client",
+            ),
+            pytest.param(
+                "GET",
+                {"accept": "text/event-stream", "mcp-protocol-version": "2025-11-25"},
+                id="get-from-a-2025-11-25-client",
+            ),
             pytest.param("DELETE", {}, id="delete"),
             pytest.param("PUT", {}, id="put"),
         ],
@@ -137,7 +178,11 @@ class TestRefusals:
     async def test_methods_other_than_post_are_405(
         self, http: httpx.AsyncClient, method: str, extra: dict[str, str]
     ) -> None:
-        """The endpoint is sessionless: no standalone GET stream, no session to DELETE."""
+        """The endpoint is sessionless: no standalone GET stream, no session to DELETE.
+
+        A Streamable HTTP client's background GET (it sends MCP-Protocol-Version) once got a legacy SSE
+        stream held open for nothing (item 18); only a client without the header is a legacy one.
+        """
         response = await http.request(method, "/mcp", headers={"x-openphone-api-key": TEST_API_KEY, **extra})
         assert response.status_code == 405
         assert response.headers["allow"] == "GET, POST"
@@ -292,6 +337,26 @@ class TestHandshake:
                 "error": {"code": -32600, "message": "initialize must not be part of a batch"},
             }
         ]
+
+    async def test_a_batch_of_the_maximum_size_is_answered(self, http: httpx.AsyncClient) -> None:
+        batch = [request("ping", None, i) for i in range(MAX_BATCH_ITEMS)]
+        response = await post(http, batch, headers(**{"mcp-protocol-version": "2025-03-26"}))
+        assert response.status_code == 200
+        assert [answer["id"] for answer in response.json()] == list(range(MAX_BATCH_ITEMS))
+
+    async def test_a_batch_over_the_maximum_size_is_refused(self, http: httpx.AsyncClient) -> None:
+        """Review #1: a 1 MiB batch of tools/list once made an 850 MB answer; one item too many is refused."""
+        batch = [request("tools/list", None, i) for i in range(MAX_BATCH_ITEMS + 1)]
+        response = await post(http, batch, headers(**{"mcp-protocol-version": "2025-03-26"}))
+        assert response.status_code == 400
+        assert response.json() == {
+            "jsonrpc": "2.0",
+            "id": None,
+            "error": {
+                "code": -32600,
+                "message": "Invalid request: a batch may hold at most 32 messages, this one has 33",
+            },
+        }
 
     @pytest.mark.parametrize("revision", ["2025-06-18", "2025-11-25"])
     async def test_a_batch_is_refused_after_2025_06_18(self, http: httpx.AsyncClient, revision: str) -> None:

@@ -6,8 +6,12 @@ happened at all (an error about the client or its redirect URI must never redire
 
 from __future__ import annotations
 
+import html
+import re
+import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,6 +23,7 @@ from mcp.client.sse import sse_client
 from gateway.app import create_app
 from gateway.keys import ServerKeys
 from oauth.consent import CSRF_COOKIE
+from oauth.registration import MAX_URI_CHARS
 from oauth.sealing import Sealer, TokenType
 from tests.clients import text_of
 from tests.conftest import LiveServer, free_port, make_settings, serve
@@ -136,6 +141,80 @@ async def test_registration_refuses_bad_redirect_uris(
     assert response.json()["error"] == error
 
 
+@pytest.mark.parametrize(
+    ("uri", "description"),
+    [
+        pytest.param(
+            "https://evil.example.test;sandbox/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="csp-directive",
+        ),
+        pytest.param(
+            "https://*/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="wildcard",
+        ),
+        pytest.param(
+            "https://[fe80::1%25eth0]/cb",
+            "the host of a redirect URI must be a DNS name or an IP address",
+            id="ipv6-zone",
+        ),
+        pytest.param(
+            "https://\u0435vil.example.test/cb",
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="cyrillic-host",
+        ),
+        pytest.param(
+            "https://a\u202e.example.test/",
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="bidi-override",
+        ),
+        pytest.param(
+            'https://a.example.test/"><svg',
+            "a redirect URI may hold only RFC 3986 characters; write a non-ASCII host "
+            "in its IDNA form (xn--)",
+            id="markup",
+        ),
+    ],
+)
+async def test_registration_refuses_a_redirect_host_that_is_not_a_host(
+    web: httpx.AsyncClient, uri: str, description: str
+) -> None:
+    """Review #5: such hosts were copied raw into the consent page's CSP (or crashed it, non-Latin-1)."""
+    response = await web.post(
+        "/register", json={"redirect_uris": [uri], "token_endpoint_auth_method": "none"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_redirect_uri", "error_description": description}
+
+
+async def test_an_idna_redirect_host_is_shown_as_registered(web: httpx.AsyncClient) -> None:
+    """The punycode form registers, and the consent page and its CSP name exactly that host."""
+    uri = "https://xn--vil-jed.example.test/cb"
+    client = await register(web, redirect_uris=[uri])
+    params = authorize_params(client["client_id"], Pkce.new(), redirect_uri=uri)
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"].split("; ")[4] == (
+        "form-action 'self' https://xn--vil-jed.example.test"
+    )
+    assert "(returning to <code>xn--vil-jed.example.test</code>)" in response.text
+
+
+async def test_a_client_id_validates_under_its_exact_spelling_only(web: httpx.AsyncClient) -> None:
+    """Review #14: the signature's last base64 character has unused bits, so four spellings validated."""
+    client_id = (await register(web))["client_id"]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(client_id[-1])
+    twins = [client_id[:-1] + alphabet[(last & ~3) | low] for low in range(4)]
+    statuses = [
+        (await web.get("/authorize", params=authorize_params(twin, Pkce.new()))).status_code for twin in twins
+    ]
+    assert statuses == [200 if twin == client_id else 400 for twin in twins]
+
+
 async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None:
     response = await web.post(
         "/register", json={"redirect_uris": [REDIRECT_URI], "grant_types": ["password"]}
@@ -143,6 +222,46 @@ async def test_registration_refuses_bad_metadata(web: httpx.AsyncClient) -> None
     assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
     not_json = await web.post("/register", content=b"{", headers={"content-type": "application/json"})
     assert (not_json.status_code, not_json.json()["error"]) == (400, "invalid_request")
+
+
+# sizes: what is accepted fits in the sealed tokens (review #4) --------------------------------------------
+
+
+async def test_registration_refuses_metadata_too_large_for_one_client_id(web: httpx.AsyncClient) -> None:
+    """Five incompressible 400-character URIs once registered, and /authorize then answered 500."""
+    uris = [f"https://a.example.test/{secrets.token_urlsafe(300)[:400]}" for _ in range(5)]
+    response = await web.post("/register", json={"redirect_uris": uris, "token_endpoint_auth_method": "none"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_client_metadata",
+        "error_description": "too much metadata for one client: use fewer or shorter redirect URIs",
+    }
+
+
+async def test_the_largest_accepted_request_gets_the_consent_page(web: httpx.AsyncClient) -> None:
+    uri = f"https://a.example.test/{secrets.token_urlsafe(400)[: MAX_URI_CHARS - 23]}"
+    assert len(uri) == MAX_URI_CHARS
+    client = await register(web, redirect_uris=[uri], client_name="n" * 200)
+    params = authorize_params(client["client_id"], Pkce.new(), redirect_uri=uri, state='"\\' * 256)
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "state",
+    [pytest.param("s" * 513, id="too-long"), pytest.param("caf\u00e9", id="not-vschar")],
+)
+async def test_a_state_the_tokens_cannot_carry_gets_the_error_page(
+    web: httpx.AsyncClient, state: str
+) -> None:
+    """RFC 6749 Appendix A.5: state is VSCHAR; it is sealed into the consent request, so it is bounded."""
+    client = await register(web)
+    response = await web.get(
+        "/authorize", params=authorize_params(client["client_id"], Pkce.new(), state=state)
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "The request&#39;s state parameter must be at most 512 visible ASCII characters." in response.text
 
 
 # authorize: errors about the client never redirect ------------------------------------------------------
@@ -180,18 +299,33 @@ async def test_a_doubtful_client_or_redirect_gets_a_page_and_no_redirect(
         pytest.param({"code_challenge_method": "plain"}, "invalid_request", id="pkce-plain"),
         pytest.param({"response_type": "token"}, "unsupported_response_type", id="implicit"),
         pytest.param({"resource": "https://other.example.test/mcp"}, "invalid_target", id="foreign-resource"),
+        pytest.param(
+            {"resource": "http://127.0.0.1:{port}/mcp//"}, "invalid_target", id="resource-two-slashes"
+        ),
         pytest.param({"scope": "messages:read admin"}, "invalid_scope", id="unknown-scope"),
     ],
 )
-async def test_other_errors_go_back_to_the_client_with_state_and_iss(
+async def test_other_errors_are_shown_and_go_back_only_when_the_user_follows_the_link(
     web: httpx.AsyncClient, oauth_server: LiveServer, overrides: dict[str, str | None], error: str
 ) -> None:
+    """Review #3, RFC 9700 §4.11.1: a registered client is no trusted redirect target, so no automatic 303.
+
+    The page's one link carries the error back to the client, with `state` and `iss` (RFC 9207 §2).
+    """
     client = await register(web)
-    params = authorize_params(client["client_id"], Pkce.new(), **overrides)
-    query = redirect_query(await web.get("/authorize", params=params))
-    assert query["error"] == error
-    assert query["state"] == params["state"]
-    assert query["iss"] == oauth_server.url
+    port = oauth_server.settings.port
+    resolved = {name: value.format(port=port) if value else value for name, value in overrides.items()}
+    params = authorize_params(client["client_id"], Pkce.new(), **resolved)
+    response = await web.get("/authorize", params=params)
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    (link,) = re.findall(r'<a class="return" href="([^"]*)" rel="noreferrer">', response.text)
+    target = urlsplit(html.unescape(link))
+    assert f"{target.scheme}://{target.netloc}{target.path}" == REDIRECT_URI
+    query = {name: values[0] for name, values in parse_qs(target.query).items()}
+    assert (query["error"], query["state"], query["iss"]) == (error, params["state"], oauth_server.url)
+    assert "Return to <code>127.0.0.1:9</code>" in response.text
 
 
 async def test_the_consent_page_is_never_cached_framed_or_shared(web: httpx.AsyncClient) -> None:
@@ -251,6 +385,20 @@ async def test_a_stale_consent_submission_is_refused(
     response = await submit(web, form)
     assert response.status_code == 400
     assert "expired" in response.text
+
+
+async def test_a_consent_form_mints_one_code_only(web: httpx.AsyncClient) -> None:
+    """Review #13: the same form, csrf and cookie posted again within 10 minutes minted a second code."""
+    client = await register(web)
+    form = await open_consent(web, authorize_params(client["client_id"], Pkce.new()))
+    cookie = web.cookies[CSRF_COOKIE]
+    first = await submit(web, form)
+    web.cookies.set(CSRF_COOKIE, cookie, path="/authorize")
+    again = await submit(web, form)
+    assert first.status_code == 303
+    assert again.status_code == 400
+    assert "location" not in again.headers
+    assert "This consent form was already used. Start connecting again from your app." in again.text
 
 
 async def test_deny_returns_access_denied(web: httpx.AsyncClient, oauth_server: LiveServer) -> None:
@@ -537,6 +685,42 @@ async def test_a_registration_flood_from_one_address_gets_429() -> None:
     assert statuses == [201, 201, 201, 429]
     assert last.status_code == 429
     assert int(last.headers["retry-after"]) >= 1
+
+
+async def test_metadata_document_sign_ins_from_one_address_are_throttled() -> None:
+    """Review #8: each CIMD client_id was a fetch of any public URL, with no limit per address.
+
+    A metadata-document sign-in costs what a registration does, so it counts in the same window; a
+    registered client's sign-in fetches nothing and is not counted. The 429 page carries Retry-After.
+    """
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=2)
+    cimd = {"client_id": "https://127.0.0.1/client.json", "response_type": "code"}
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            client = await register(web)
+            registered = await web.get("/authorize", params=authorize_params(client["client_id"], Pkce.new()))
+            statuses = [(await web.get("/authorize", params=cimd)).status_code for _ in range(2)]
+            last = await web.get("/authorize", params=cimd)
+    assert registered.status_code == 200
+    assert statuses == [400, 429]
+    assert last.status_code == 429
+    assert last.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(last.headers["retry-after"]) >= 1
+
+
+async def test_an_ipv6_client_cannot_escape_the_limit_by_rotating_its_64() -> None:
+    """Review #15: limits counted single addresses, and an IPv6 host holds a whole /64 of them."""
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=2)
+    body = {"redirect_uris": [REDIRECT_URI]}
+    for url in serve(create_app(settings), settings.port):
+        async with httpx.AsyncClient(base_url=url) as web:
+            statuses = [
+                (await web.post("/register", json=body, headers={"x-forwarded-for": f"2001:db8:1:2::{n}"}))
+                for n in range(1, 4)
+            ]
+            elsewhere = await web.post("/register", json=body, headers={"x-forwarded-for": "2001:db8:1:3::1"})
+    assert [response.status_code for response in statuses] == [201, 201, 429]
+    assert elsewhere.status_code == 201
 
 
 async def narrow_tokens(web: httpx.AsyncClient) -> dict[str, Any]:

@@ -22,16 +22,18 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from oauth.client_metadata import (
+    FETCH_FAILED,
+    MAX_FETCHES_PER_HOST,
     NON_PUBLIC_ADDRESS,
     ClientMetadata,
     ClientMetadataError,
     ClientMetadataFetcher,
-    IPAddress,
     is_metadata_url,
     is_public_address,
     parse_client_metadata,
     parse_metadata_url,
 )
+from oauth.uris import IPAddress
 
 pytestmark = pytest.mark.anyio
 
@@ -308,8 +310,8 @@ class TestParseMetadataUrl:
                 "https://client.test:99999/c", "client_id is not a valid URL", id="port-out-of-range"
             ),
             pytest.param(
-                "https://client.test/" + "a" * 2030,
-                "client_id URL is longer than 2048 characters",
+                "https://client.test/" + "a" * 1006,
+                "client_id URL is longer than 1024 characters",
                 id="too-long",
             ),
         ],
@@ -426,6 +428,13 @@ class TestParseClientMetadata:
             scope="messages contacts",
         )
 
+    def test_client_name_whitespace_is_folded_as_at_registration(self) -> None:
+        """Review #9: the name shown on the consent page is cleaned as a registered client's is."""
+        metadata = parse_client_metadata(
+            document(CLIENT_ID, client_name="Claude\n\n  (official)\t"), CLIENT_ID
+        )
+        assert metadata.client_name == "Claude (official)"
+
     def test_minimal_document_defaults_to_a_public_client(self) -> None:
         """A document without token_endpoint_auth_method describes a client with no secret."""
         metadata = parse_client_metadata(document(CLIENT_ID), CLIENT_ID)
@@ -484,6 +493,21 @@ class TestParseClientMetadata:
                 document(CLIENT_ID, client_name="x" * 201),
                 "client metadata document has an invalid client_name",
                 id="long-client-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name="Claude\u202e (official)"),
+                "client metadata document has an invalid client_name",
+                id="bidi-override-in-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name="Claude\u200b"),
+                "client metadata document has an invalid client_name",
+                id="zero-width-in-name",
+            ),
+            pytest.param(
+                document(CLIENT_ID, client_name=" \n "),
+                "client metadata document has an invalid client_name",
+                id="blank-name",
             ),
             pytest.param(
                 document(CLIENT_ID, client_name=7),
@@ -574,10 +598,10 @@ class TestRefusedBeforeConnecting:
         assert server.hits.total() == 0
 
     async def test_unknown_host_is_reported(self, fetcher: ClientMetadataFetcher) -> None:
-        """A name that does not resolve fails with its own description."""
+        """A name that does not resolve fails as every transport failure does; only the log says why."""
         with pytest.raises(ClientMetadataError) as caught:
             await fetcher.fetch("https://unknown.test/client.json")
-        assert caught.value.description == "client_id URL host could not be resolved"
+        assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, "host could not be resolved")
 
     @settings(max_examples=200, deadline=None)
     @given(
@@ -703,9 +727,9 @@ class TestFetch:
         url = server.serve("/client.json", b"", status=status, headers={"Location": target})
         with pytest.raises(ClientMetadataError) as caught:
             await fetcher.fetch(url)
-        assert (
-            caught.value.description
-            == "client metadata document URL redirects, and redirects are not followed"
+        assert (caught.value.description, caught.value.reason) == (
+            FETCH_FAILED,
+            f"redirect (HTTP status {status}), not followed",
         )
         assert server.hits["/target.json"] == 0
 
@@ -717,9 +741,7 @@ class TestFetch:
         url = server.serve("/client.json", document(server.url()) if status != 204 else b"", status=status)
         with pytest.raises(ClientMetadataError) as caught:
             await fetcher.fetch(url)
-        assert (
-            caught.value.description == f"client metadata document request failed with HTTP status {status}"
-        )
+        assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, f"HTTP status {status}")
 
     async def test_bad_json_is_refused(self, fetcher: ClientMetadataFetcher, server: DocumentServer) -> None:
         """A body that is not JSON is refused without being quoted."""
@@ -761,7 +783,7 @@ class TestFetch:
         ) as fetcher:
             with anyio.fail_after(3), pytest.raises(ClientMetadataError) as caught:
                 await fetcher.fetch(server.url())
-        assert caught.value.description == "client metadata document request timed out"
+        assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, "timed out")
 
     async def test_slow_body_times_out(
         self, tls: TLS, resolver: StaticResolver, server: DocumentServer
@@ -782,7 +804,7 @@ class TestFetch:
         ) as fetcher:
             with anyio.fail_after(3), pytest.raises(ClientMetadataError) as caught:
                 await fetcher.fetch(server.url())
-        assert caught.value.description == "client metadata document request timed out"
+        assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, "timed out")
 
     async def test_untrusted_certificate_is_refused(
         self, resolver: StaticResolver, server: DocumentServer
@@ -792,7 +814,7 @@ class TestFetch:
         async with ClientMetadataFetcher(address_policy=allow_loopback, resolver=resolver) as fetcher:
             with pytest.raises(ClientMetadataError) as caught:
                 await fetcher.fetch(url)
-        assert caught.value.description == "TLS connection to the client_id URL host failed"
+        assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, "TLS connection failed")
         assert server.hits.total() == 0
 
     async def test_fetch_after_aclose_raises(self, fetcher: ClientMetadataFetcher) -> None:
@@ -854,7 +876,7 @@ class TestCache:
         for _ in range(2):
             with pytest.raises(ClientMetadataError) as caught:
                 await fetcher.fetch(url)
-            assert caught.value.description == "client metadata document request failed with HTTP status 404"
+            assert (caught.value.description, caught.value.reason) == (FETCH_FAILED, "HTTP status 404")
         assert server.hits["/client.json"] == 1
         server.serve_document()
         clock.now += 60
@@ -929,13 +951,13 @@ class TestConcurrency:
             return web.Response(status=500)
 
         server.routes["/client.json"] = held
-        errors: list[str] = []
+        errors: list[str | None] = []
 
         async def fetch(fetcher: ClientMetadataFetcher) -> None:
             try:
                 await fetcher.fetch(server.url())
             except ClientMetadataError as exc:
-                errors.append(exc.description)
+                errors.append(exc.reason)
 
         async with ClientMetadataFetcher(
             ssl=tls.client, address_policy=allow_loopback, resolver=resolver, negative_ttl=0
@@ -947,7 +969,7 @@ class TestConcurrency:
                     await arrived.wait()
                     await anyio.sleep(0.05)
                     gate.set()
-        assert errors == ["client metadata document request failed with HTTP status 500"] * 3
+        assert errors == ["HTTP status 500"] * 3
         assert server.hits["/client.json"] == 1
 
     async def test_waiter_takes_over_when_the_leader_is_cancelled(
@@ -984,3 +1006,36 @@ class TestConcurrency:
         assert leader.cancelled_caught
         assert [result.client_id for result in results] == [server.url()]
         assert server.hits["/client.json"] == 2
+
+
+class TestFetchBounds:
+    async def test_a_tarpit_host_holds_only_its_own_slots(
+        self, tls: TLS, server: DocumentServer, listener: Listener
+    ) -> None:
+        """Review #8: 100 fetches to a tarpit once filled the pool, and a real sign-in waited 4.5 s.
+
+        Past MAX_FETCHES_PER_HOST, fetches to the tarpit are refused at once (and not cached), so a
+        document on another host is fetched while the tarpit's fetches still hang.
+        """
+        resolver = StaticResolver({HOST: ["127.0.0.1"], "tarpit.test": ["127.0.0.1"]})
+        refused: list[str | None] = []
+
+        async def into_the_tarpit(fetcher: ClientMetadataFetcher, index: int) -> None:
+            with pytest.raises(ClientMetadataError) as caught:
+                await fetcher.fetch(f"https://tarpit.test:{listener.port}/client-{index}.json")
+            assert caught.value.description == FETCH_FAILED
+            refused.append(caught.value.reason)
+
+        url = server.serve_document()
+        async with ClientMetadataFetcher(
+            timeout=60, ssl=tls.client, address_policy=allow_loopback, resolver=resolver
+        ) as fetcher:
+            with anyio.fail_after(10):
+                async with anyio.create_task_group() as tg:
+                    for index in range(100):
+                        tg.start_soon(into_the_tarpit, fetcher, index)
+                    while len(refused) < 100 - MAX_FETCHES_PER_HOST:  # noqa: ASYNC110
+                        await anyio.sleep(0.01)
+                    assert (await fetcher.fetch(url)).client_id == url
+                    tg.cancel_scope.cancel()
+        assert refused == ["too many fetches in flight"] * (100 - MAX_FETCHES_PER_HOST)

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import re
+import secrets
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,13 @@ from joserfc import jwe
 from joserfc.jwk import OctKey
 from pydantic import ValidationError
 
+from gateway.auth import MAX_API_KEY_CHARS
 from gateway.keys import ServerKeys
+from oauth.authorization import MAX_STATE_CHARS
 from oauth.errors import InvalidToken, OAuthError
-from oauth.sealing import MAX_TOKEN_CHARS, Claims, Sealer, TokenType
+from oauth.registration import MAX_CLIENT_ID_CHARS, MAX_URI_CHARS
+from oauth.sealing import JTI_BYTES, MAX_TOKEN_CHARS, Claims, Sealer, TokenType
+from tools.scopes import SCOPES
 
 KEY_A = b"\x01" * 32
 KEY_B = b"\x02" * 32
@@ -155,8 +160,35 @@ class TestRoundTrip:
     def test_claims_that_would_make_a_too_long_token_are_refused(self) -> None:
         sealer = make_sealer()
         claims = make_claims(sealer, TokenType.CONSENT).model_copy(update={"state": "s" * MAX_TOKEN_CHARS})
-        with pytest.raises(ValueError, match="at most 4096 characters"):
+        with pytest.raises(ValueError, match=f"at most {MAX_TOKEN_CHARS} characters"):
             sealer.seal(claims)
+
+
+class TestSizes:
+    @pytest.mark.parametrize("typ", list(TokenType))
+    def test_the_largest_values_the_endpoints_accept_fit_in_every_token(self, typ: TokenType) -> None:
+        """Review #4: accepted sizes once overflowed the cap and answered 500; JSON escapes count double.
+
+        The consent request carries the state and no key; a code carries the key and the redirect URI.
+        """
+        issuer = "https://" + "g" * 180 + ".example.test"
+        sealer = Sealer(ServerKeys((KEY_A,)), issuer, FakeClock())
+        consent = typ is TokenType.CONSENT
+        claims = sealer.new_claims(
+            typ,
+            aud=f"{issuer}/mcp",
+            sub="f" * 16,
+            cid="c" * MAX_CLIENT_ID_CHARS,
+            # Room for a catalogue that grows: every scope, plus ten more of twenty characters.
+            scope=(*SCOPES, *(f"future-scope-{n:02}:read" for n in range(10))),
+            key="" if consent else '"' * MAX_API_KEY_CHARS,
+            lifetime=LIFETIME,
+            fam=secrets.token_urlsafe(JTI_BYTES),
+            redirect_uri="u" * MAX_URI_CHARS,
+            code_challenge="x" * 43,
+            state='"' * MAX_STATE_CHARS if consent else None,
+        )
+        assert sealer.open(sealer.seal(claims), typ) == claims
 
 
 class TestClaims:

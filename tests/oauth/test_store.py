@@ -105,6 +105,22 @@ class TestCodes:
             await subject.store.redeem_code("code-1", code_ttl=0, family_ttl=FAMILY_TTL)
 
 
+class TestSpendOnce:
+    async def test_first_spend_succeeds_and_later_ones_fail(self, subject: Subject) -> None:
+        assert await subject.store.spend_once("consent:1", TTL) is True
+        assert await subject.store.spend_once("consent:1", TTL) is False
+        assert await subject.store.spend_once("consent:2", TTL) is True
+
+    async def test_a_spend_is_forgotten_after_its_ttl(self, subject: Subject) -> None:
+        await subject.store.spend_once("consent:1", TTL)
+        await subject.advance(TTL + 0.2)
+        assert await subject.store.spend_once("consent:1", TTL) is True
+
+    async def test_concurrent_spends_have_one_winner(self, subject: Subject) -> None:
+        results = await asyncio.gather(*(subject.store.spend_once("consent:1", TTL) for _ in range(20)))
+        assert sorted(results) == [False] * 19 + [True]
+
+
 class TestRotation:
     async def test_current_generation_rotates(self, subject: Subject) -> None:
         await subject.store.redeem_code("fam-1", code_ttl=TTL, family_ttl=FAMILY_TTL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -246,6 +247,22 @@ def test_the_key_echoed_in_every_field_is_redacted() -> None:
         "Problems: [redacted]: is [redacted]. (OpenPhone trace [redacted])"
     )
     assert (error.code, error.trace) == ("[redacted]", "[redacted]")
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        pytest.param(SECRET.upper(), id="upper-case"),
+        pytest.param(SECRET.lower().title(), id="mixed-case"),
+        pytest.param(base64.b64encode(SECRET.encode()).decode(), id="base64"),
+        pytest.param(base64.urlsafe_b64encode(SECRET.encode()).decode().rstrip("="), id="base64url"),
+        pytest.param(base64.b64encode(f"{SECRET}:".encode()).decode(), id="basic-auth-user"),
+    ],
+)
+def test_a_transformed_copy_of_the_key_is_redacted(copy: str) -> None:
+    """Review #11: only the exact key was redacted; the result may go to a third-party client or LLM."""
+    error = _error(400, _flat(message=f"bad key {copy} here", errors=[], trace=None))
+    assert str(error) == "OpenPhone rejected the request as invalid: bad key [redacted] here."
 
 
 def test_control_characters_in_an_upstream_message_become_single_spaces() -> None:

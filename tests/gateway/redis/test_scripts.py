@@ -40,6 +40,12 @@ async def test_a_redemption_retried_with_its_nonce_is_not_a_replay(scripts: Scri
     assert await scripts.redeem_code("fam-1", "nonce-b", MINUTE_MS, MINUTE_MS) is False
 
 
+async def test_a_spend_retried_with_its_nonce_still_counts_as_the_first(scripts: Scripts) -> None:
+    assert await scripts.spend_once("consent:1", "nonce-a", MINUTE_MS) is True
+    assert await scripts.spend_once("consent:1", "nonce-a", MINUTE_MS) is True
+    assert await scripts.spend_once("consent:1", "nonce-b", MINUTE_MS) is False
+
+
 async def test_a_replay_bans_the_family_in_the_index_for_its_lifetime(
     scripts: Scripts, redis_server: RedisServer
 ) -> None:
