@@ -24,7 +24,7 @@ from tools.calls import (
     was_answered,
 )
 from tools.errors import OpenPhoneError
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, Voicemail, Wire
 from tools.scopes import CALLS_READ
 
@@ -108,6 +108,6 @@ GET_CALL = Tool(
     input_model=CallIdArgs,
     output_model=CallDetail,
     handler=get_call,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
 )

@@ -16,7 +16,7 @@ from pydantic import Field
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, OpaqueId
 from tools.errors import OpenPhoneError
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Recording, Voicemail, Wire
 from tools.scopes import CALLS_READ
 
@@ -81,7 +81,7 @@ GET_CALL_RECORDINGS = Tool(
     input_model=CallIdArgs,
     output_model=RecordingsResult,
     handler=get_call_recordings,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
 )
 
@@ -132,6 +132,6 @@ GET_VOICEMAIL = Tool(
     input_model=CallIdArgs,
     output_model=VoicemailResult,
     handler=get_voicemail,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
 )

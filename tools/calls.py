@@ -17,7 +17,7 @@ from tools.arguments import Arguments, Instant, OpaqueId, PageToken, iso
 from tools.errors import OpenPhoneError
 from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
 from tools.scopes import CALLS_READ
 from tools.views import CALL_VIEW
@@ -154,7 +154,7 @@ FETCH_CALL_TRANSCRIPTS = Tool(
     input_model=FetchTranscriptsArgs,
     output_model=FetchTranscriptsResult,
     handler=fetch_call_transcripts,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
     view=CALL_VIEW,
 )
@@ -190,7 +190,7 @@ LIST_CALLS = Tool(
     input_model=ListCallsArgs,
     output_model=CallList,
     handler=list_calls,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
 )
 
@@ -236,7 +236,7 @@ GET_CALL_SUMMARY = Tool(
     input_model=GetCallSummaryArgs,
     output_model=CallSummaryResult,
     handler=get_call_summary,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CALLS_READ,
     view=CALL_VIEW,
 )

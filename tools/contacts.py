@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from tools.arguments import Arguments, NoArguments, OpaqueId, PageOf50
 from tools.phone import PhoneNumber
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
 from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
 from tools.views import CONTACT_VIEW
@@ -144,7 +144,7 @@ GET_CONTACT = Tool(
     input_model=ContactIdArgs,
     output_model=Contact,
     handler=get_contact,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CONTACTS_READ,
     view=CONTACT_VIEW,
 )
@@ -200,7 +200,7 @@ LIST_CONTACTS = Tool(
     input_model=ListContactsArgs,
     output_model=ContactPage,
     handler=list_contacts,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CONTACTS_READ,
 )
 
@@ -220,6 +220,6 @@ LIST_CONTACT_CUSTOM_FIELDS = Tool(
     input_model=NoArguments,
     output_model=CustomFieldList,
     handler=list_custom_fields,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=CONTACTS_READ,
 )

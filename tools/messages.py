@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, UserId, iso
 from tools.phone import InboxRef, PhoneNumber, is_inbox_id
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Conversation, Message, Wire
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
 from tools.views import CONVERSATIONS_VIEW, THREAD_VIEW
@@ -105,7 +105,7 @@ GET_MESSAGE = Tool(
     input_model=GetMessageArgs,
     output_model=Message,
     handler=get_message,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=MESSAGES_READ,
 )
 
@@ -208,7 +208,7 @@ FETCH_MESSAGES = Tool(
     input_model=FetchMessagesArgs,
     output_model=FetchMessagesResult,
     handler=fetch_messages,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=MESSAGES_READ,
     view=THREAD_VIEW,
 )
@@ -265,7 +265,7 @@ LIST_CONVERSATIONS = Tool(
     input_model=ListConversationsArgs,
     output_model=ConversationPage,
     handler=list_conversations,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=MESSAGES_READ,
     view=CONVERSATIONS_VIEW,
 )

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from tools.arguments import Arguments, NoArguments
 from tools.phone import InboxRef, is_inbox_id
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import PhoneNumber, Wire
 from tools.scopes import MESSAGES_READ
 
@@ -31,7 +31,7 @@ LIST_PHONE_NUMBERS = Tool(
     input_model=NoArguments,
     output_model=PhoneNumberList,
     handler=list_phone_numbers,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=MESSAGES_READ,
 )
 
@@ -58,6 +58,6 @@ GET_PHONE_NUMBER = Tool(
     input_model=GetPhoneNumberArgs,
     output_model=PhoneNumber,
     handler=get_phone_number,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=MESSAGES_READ,
 )

@@ -78,6 +78,10 @@ class ToolAnnotations:
         }
 
 
+# What every tool that only reads the workspace declares.
+READ_ONLY: Final = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Tool(Generic[InT, OutT]):
     """One tool, declared once.

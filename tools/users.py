@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tools.arguments import Arguments, PageOf50, UserId
-from tools.registry import Tool, ToolAnnotations, ToolContext
+from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import PhoneNumber, User, Wire
 from tools.scopes import USERS_READ
 
@@ -58,7 +58,7 @@ LIST_USERS = Tool(
     input_model=PageOf50,
     output_model=MemberPage,
     handler=list_users,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=USERS_READ,
 )
 
@@ -82,6 +82,6 @@ GET_USER = Tool(
     input_model=GetUserArgs,
     output_model=Member,
     handler=get_user,
-    annotations=ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False),
+    annotations=READ_ONLY,
     scope=USERS_READ,
 )
