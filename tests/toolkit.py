@@ -12,10 +12,9 @@ import anyio
 from pydantic import BaseModel, Field
 
 from tools.errors import ToolError
-from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
+from tools.registry import READ_ONLY, Tool, ToolContext, ToolRegistry
 
 CANCEL_WAIT_SECONDS = 5.0
-READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
 
 
 class AddInput(BaseModel):
