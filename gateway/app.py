@@ -14,24 +14,24 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import Authenticator
-from gateway.drain import Drain
+from gateway.edge.auth import Authenticator
+from gateway.edge.origin_guard import OriginGuard
+from gateway.edge.security_headers import SecurityHeaders
 from gateway.errors import HTTPError
-from gateway.health import Readiness, healthz
-from gateway.http import render_http_error
-from gateway.inflight import InFlightCalls
 from gateway.keys import ServerKeys
-from gateway.legacy_sse import LegacySSE
-from gateway.metrics import HTTPMetrics, Metrics, MetricsEndpoint
-from gateway.origin_guard import OriginGuard
-from gateway.protocol import ProtocolCore, ServerInfo
-from gateway.request_log import RequestLog, annotate_current
-from gateway.security_headers import SecurityHeaders
-from gateway.session_bus import SessionBus
+from gateway.operations.drain import Drain
+from gateway.operations.health import Readiness, healthz
+from gateway.operations.metrics import HTTPMetrics, Metrics, MetricsEndpoint
+from gateway.operations.request_log import RequestLog, annotate_current
+from gateway.protocol.core import ProtocolCore, ServerInfo
+from gateway.protocol.inflight import InFlightCalls
 from gateway.settings import Settings
 from gateway.shared_state import SharedState, build_shared_state
-from gateway.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
-from gateway.streaming import KEEPALIVE_SECONDS
+from gateway.transports.http import render_http_error
+from gateway.transports.legacy_sse import LegacySSE
+from gateway.transports.session_bus import SessionBus
+from gateway.transports.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
+from gateway.transports.streaming import KEEPALIVE_SECONDS
 from landing.page import landing_routes
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher

@@ -13,14 +13,14 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
-from gateway.client_address import ClientAddress
-from gateway.drain import Drain
+from gateway.edge.client_address import ClientAddress
+from gateway.edge.http_limits import BoundedHttpToolsProtocol
 from gateway.errors import SettingsError
-from gateway.http_limits import BoundedHttpToolsProtocol
 from gateway.keys import generate_secret_key
-from gateway.logs import configure_logging
+from gateway.operations.drain import Drain
+from gateway.operations.logs import configure_logging
+from gateway.operations.tuning import raise_open_file_limit, tune_garbage_collector
 from gateway.settings import Settings, load_settings
-from gateway.tuning import raise_open_file_limit, tune_garbage_collector
 from tools.docs import tools_table
 from tools.sandbox import SANDBOX_API_KEY
 

@@ -17,7 +17,6 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.errors import SettingsError
-from gateway.origin_guard import is_loopback_host
 from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
 from tools.phone import DEFAULT_REGION, is_known_region
 
@@ -55,6 +54,17 @@ def decode_secret_key(text: str) -> bytes:
             f"each key must decode to at least {SECRET_KEY_BYTES} bytes; run `openphone-mcp keygen`"
         )
     return raw
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name (without port) names this machine's loopback interface."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _origin(url: str) -> str:

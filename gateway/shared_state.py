@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from limits.aio.storage import MemoryStorage, Storage
 
-from gateway.inflight import Canceller, InFlightCalls
 from gateway.keys import ServerKeys
-from gateway.session_bus import MemorySessionBus, SessionBus
+from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
+from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
 from tools.rate_limit import KeyedRateLimiter, Pacer
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.auth import Principal, bearer_credential
+from gateway.edge.auth import bearer_credential
+from gateway.protocol.principal import Principal
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
 from oauth.sealing import Sealer, TokenType

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
-from gateway.auth import MAX_API_KEY_CHARS
+from gateway.edge.auth import MAX_API_KEY_CHARS
 from landing.templating import static_url, template_environment
 from oauth.registration import RegisteredClient
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
@@ -56,7 +56,7 @@ def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
 def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
     """No caching, no referrer, and a CSP that allows only this server's style and script.
 
-    nosniff and `X-Frame-Options` come with every response from `gateway.security_headers`.
+    nosniff and `X-Frame-Options` come with every response from `gateway.edge.security_headers`.
     """
     form_action = "'self'"
     if redirect_uri is not None:

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.auth import is_api_key_shaped
+from gateway.edge.auth import is_api_key_shaped
 from gateway.errors import HTTPError
-from gateway.http import read_body
 from gateway.keys import ServerKeys
+from gateway.transports.http import read_body
 from oauth.authorization import (
     AuthorizationRequest,
     ClientPageError,

@@ -21,7 +21,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from gateway.client_address import rate_limit_key
+from gateway.edge.client_address import rate_limit_key
 from oauth.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)

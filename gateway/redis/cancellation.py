@@ -15,8 +15,8 @@ from typing import Final
 import orjson
 from redis.asyncio import Redis
 
-from gateway.inflight import InFlightCalls, namespace_digest
-from gateway.jsonrpc import RequestId
+from gateway.protocol.inflight import InFlightCalls, namespace_digest
+from gateway.protocol.jsonrpc import RequestId
 from gateway.redis.connection import UNAVAILABLE
 
 logger = logging.getLogger(__name__)

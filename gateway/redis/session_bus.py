@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.pubsub import Channel, ChannelUnavailable, PubSubHub
-from gateway.session_bus import (
+from gateway.transports.session_bus import (
     DELIVERY_TIMEOUT_SECONDS,
     INBOX_CAPACITY,
     BusUnavailable,

@@ -6,8 +6,8 @@ from typing import Any
 
 from limits.aio.storage import RedisStorage
 
-from gateway.inflight import InFlightCalls
 from gateway.keys import ServerKeys
+from gateway.protocol.inflight import InFlightCalls
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
 from gateway.redis.pacer import RedisPacer

@@ -18,7 +18,7 @@ from typing import Any, Final
 import aiohttp
 import uvloop
 
-from gateway.streaming import KEEPALIVE_SECONDS
+from gateway.transports.streaming import KEEPALIVE_SECONDS
 from tests.benchmarks.measure import LoadResult, alternating_rounds
 from tests.benchmarks.processes import Cores, Server
 from tests.benchmarks.sse_client import SSESession

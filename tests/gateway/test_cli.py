@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from gateway.http_limits import MAX_HEADER_BYTES
-from gateway.tuning import GC_THRESHOLDS, raise_open_file_limit, tune_garbage_collector
+from gateway.edge.http_limits import MAX_HEADER_BYTES
+from gateway.operations.tuning import GC_THRESHOLDS, raise_open_file_limit, tune_garbage_collector
 from tests.conftest import TEST_API_KEY, free_port
 
 COMMAND = [sys.executable, "-m", "gateway"]

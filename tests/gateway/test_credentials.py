@@ -20,7 +20,7 @@ from gateway.keys import ServerKeys
 from oauth.endpoints import Endpoints
 from oauth.sealing import Sealer, TokenType
 from tests.conftest import TEST_API_KEY, LiveServer
-from tests.gateway.test_legacy_sse import ping
+from tests.gateway.transports.test_legacy_sse import ping
 from tests.sse import EventReader
 
 pytestmark = pytest.mark.anyio

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.logs import JSONFormatter
-from gateway.request_log import RequestIdFilter
+from gateway.operations.logs import JSONFormatter
+from gateway.operations.request_log import RequestIdFilter
 from tests.conftest import free_port, make_settings, serve
 from tests.oauth.flow import tokens_for
 from tools.sandbox import SANDBOX_API_KEY

@@ -19,7 +19,7 @@ from joserfc import jwe
 from joserfc.jwk import OctKey
 from pydantic import ValidationError
 
-from gateway.auth import MAX_API_KEY_CHARS
+from gateway.edge.auth import MAX_API_KEY_CHARS
 from gateway.keys import ServerKeys
 from oauth.authorization import MAX_STATE_CHARS
 from oauth.errors import InvalidToken, OAuthError

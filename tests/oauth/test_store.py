@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.inflight import InFlightCalls
 from gateway.keys import ServerKeys
+from gateway.protocol.inflight import InFlightCalls
 from gateway.shared_state import SharedState, build_shared_state
 from oauth.store import MIN_PRUNE_ENTRIES, MemoryStore, RefreshOutcome, Rotation, Store
 from tests.conftest import make_settings

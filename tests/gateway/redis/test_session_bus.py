@@ -12,7 +12,7 @@ import pytest
 from gateway.redis.connection import connect
 from gateway.redis.pubsub import Channel, PubSubHub
 from gateway.redis.session_bus import RedisSessionBus, session_channel
-from gateway.session_bus import BusUnavailable, Delivery
+from gateway.transports.session_bus import BusUnavailable, Delivery
 from tests.redis_server import RedisServer
 from tests.toolkit import eventually
 

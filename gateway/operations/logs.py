@@ -1,0 +1,293 @@
+"""JSON-lines logging: one object per record, allow-listed fields only, every string redacted.
+
+DESIGN "Security posture": logs never contain keys, tokens, message bodies or full phone numbers.
+Call sites log decisions with structured `extra={...}` fields; this module is the last line of
+defence. Only the fields in `LOG_FIELDS` reach the output, an exception contributes only its class
+name (its message and traceback can carry request data), and `Redactor` scrubs the message and
+every string field for what a mistake would most likely leak.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+from gateway.operations.request_log import RequestIdFilter
+
+LOG_FIELDS: Final = (
+    "request_id",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "principal",
+    "tool",
+    "outcome",
+    "upstream_status",
+    "upstream_ms",
+    "client_ip",
+    "event",
+    "session",
+    "count",
+    "reason",
+)
+# Identifiers the gateway mints (uuid4 hex request ids, credential fingerprints, session refs) are
+# hex digests; one can hold ten decimal digits in a row by chance, which must not mangle it.
+IDENTIFIER_FIELDS: Final = frozenset({"request_id", "principal", "session"})
+SECRET_PARAMS: Final = (
+    "sessionId",
+    "session_id",
+    "code",
+    "code_verifier",
+    "state",
+    "api_key",
+    "token",
+    "refresh_token",
+    "access_token",
+    "client_secret",
+    "password",
+)
+SECRET_HEADERS: Final = (
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "x-openphone-api-key",
+    "mcp-session-id",
+    "cookie",
+    "set-cookie",
+)
+REDACTED: Final = "[redacted]"
+JWT_PLACEHOLDER: Final = "[token]"
+ELLIPSIS: Final = "…"
+MIN_TOKEN_CHARS: Final = 40
+TOKEN_SEGMENTS: Final = frozenset({3, 5})  # JWS compact (RFC 7515 §7.1), JWE compact (RFC 7516 §7.1)
+SESSION_REF_CHARS: Final = 8
+UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+_DIGEST = re.compile(r"(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}")
+_BEARER = re.compile(r"(?i)\b(bearer)[ \t]+[^\s\"',;]+")
+_DOTTED_RUN = re.compile(r"(?<![\w.-])[\w-]*(?:\.[\w-]*){2,}", re.ASCII)
+_TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+# Unicode \d on purpose: a number written in any script's digits is still a number.
+_LONG_NUMBER = re.compile(r"(\+)?(\d+)")
+_DIGIT = re.compile(r"\d")
+_E164_MIN_DIGITS: Final = 7
+_RUN_MIN_DIGITS: Final = 10
+# Every pattern below needs one of these to match: a `:` or `=` (secret headers and parameters),
+# "bearer" and a blank, 7 digits in a row (phone numbers), or a 40-character run of token
+# characters (JWS/JWE). Text without any of them is returned as it is, which most log text is.
+_MAY_LEAK = re.compile(r"[:=]|(?i:bearer)[ \t]|\d{7}|[A-Za-z0-9_.-]{40}")
+# A pass can expose a new match (a digit run cut out of a dotted run can leave a token-shaped
+# rest), so passes repeat until nothing changes; that takes two or three in practice.
+_MAX_PASSES: Final = 8
+
+
+class Redactor:
+    """Scrubs secrets, tokens and phone numbers out of free text; idempotent, never raises.
+
+    Caught, in this order:
+    - a header-like `name: value` or `name=value` for `secret_headers` (case-insensitive, the name
+      optionally quoted as in a dict repr): the value, quoted or else to the end of the line;
+    - `Bearer <credential>`: the credential;
+    - query or form parameters named in `secret_params` (case-insensitive, whole name): the value;
+    - JWS/JWE-compact-looking tokens: 3 or 5 base64url segments joined by dots, 40+ characters;
+    - `+` and 7 or more digits (E.164) or any run of 10 or more digits: all but the last four.
+
+    Not caught: numbers written with separators (`(415) 555-0123`, `+1 415 555 0123`), raw API keys
+    and other opaque secrets (nothing marks them), JSON bodies (`"password": "x"`), Basic credentials
+    outside an Authorization header. Over-caught: 10+ digit timestamps and ids, long dotted names.
+    """
+
+    def __init__(
+        self, *, secret_params: Iterable[str] = SECRET_PARAMS, secret_headers: Iterable[str] = SECRET_HEADERS
+    ) -> None:
+        headers = "|".join(re.escape(name) for name in sorted(secret_headers, key=len, reverse=True))
+        params = "|".join(re.escape(name) for name in sorted(secret_params, key=len, reverse=True))
+        self._header = re.compile(
+            rf"(?i)(?<![\w-])((?:{headers})[\"']?[ \t]*[:=][ \t]*)(?:\"[^\"\n]*\"?|'[^'\n]*'?|[^\n]*)"
+        )
+        self._param = re.compile(rf"(?i)(?<![\w-])((?:{params})=)[^&\s#\"']+")
+
+    def redact(self, text: str) -> str:
+        return self.scrub(text) if self.may_leak(text) else text
+
+    @staticmethod
+    def may_leak(text: str) -> bool:
+        """Whether any pattern could match `text`; most log text (methods, paths, names) cannot."""
+        return _MAY_LEAK.search(text) is not None
+
+    def scrub(self, text: str) -> str:
+        """`redact` without the shortcut: every pass, whatever the text holds."""
+        for _ in range(_MAX_PASSES):
+            redacted = self._pass(text)
+            if redacted == text:
+                break
+            text = redacted
+        return text
+
+    def _pass(self, text: str) -> str:
+        text = self._header.sub(_redact_header_value, text)
+        text = _BEARER.sub(rf"\1 {REDACTED}", text)
+        text = self._param.sub(rf"\1{REDACTED}", text)
+        text = _DOTTED_RUN.sub(_redact_token, text)
+        return _LONG_NUMBER.sub(_redact_number, text)
+
+
+def _redact_header_value(match: re.Match[str]) -> str:
+    prefix = match.group(1)
+    value = match.group(0)[len(prefix) :]
+    if not value:
+        return prefix
+    if value[0] in ("'", '"'):
+        return f"{prefix}{value[0]}{REDACTED}{value[0]}"
+    return f"{prefix}{REDACTED}"
+
+
+def _is_token(run: str) -> bool:
+    segments = run.split(".")
+    return (
+        len(run) >= MIN_TOKEN_CHARS
+        and len(segments) in TOKEN_SEGMENTS
+        and all(_TOKEN_SEGMENT.fullmatch(segment) for segment in segments)
+    )
+
+
+def _redact_token(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if _is_token(run):
+        return JWT_PLACEHOLDER
+    # Sentence punctuation or an ellipsis around a token must not hide it.
+    core = run.strip(".")
+    if core != run and _is_token(core):
+        start = run.index(core)
+        return f"{run[:start]}{JWT_PLACEHOLDER}{run[start + len(core) :]}"
+    return run
+
+
+def _redact_number(match: re.Match[str]) -> str:
+    plus, digits = match.group(1) or "", match.group(2)
+    if len(digits) >= _RUN_MIN_DIGITS or (plus and len(digits) >= _E164_MIN_DIGITS):
+        return f"{plus}{ELLIPSIS}{digits[-4:]}"
+    return match.group(0)
+
+
+DEFAULT_REDACTOR: Final = Redactor()
+
+
+def redact(text: str) -> str:
+    """`text` with secrets, tokens and phone numbers scrubbed by the default `Redactor`."""
+    return DEFAULT_REDACTOR.redact(text)
+
+
+def last_four(number: str) -> str:
+    """A phone number safe to log: `+14155550123` -> `+…0123`, the form `redact` gives it."""
+    digits = "".join(_DIGIT.findall(number))
+    plus = "+" if number.lstrip().startswith("+") else ""
+    return f"{plus}{ELLIPSIS}{digits[-4:]}"
+
+
+def session_ref(session_id: str) -> str:
+    """A short, stable, non-reversible name for a session id, which must never be logged in full."""
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:SESSION_REF_CHARS]
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per record: `ts`, `level`, `logger`, `msg`, allow-listed extras, `exc_type`.
+
+    `ts` is RFC 3339 UTC with milliseconds. Extras outside `LOG_FIELDS` and `None` values are
+    dropped; strings (and anything that is not a JSON scalar, as its `str`) are redacted.
+    """
+
+    def __init__(self, *, redactor: Redactor = DEFAULT_REDACTOR) -> None:
+        super().__init__()
+        self._redactor = redactor
+        # The formatted second of the last record: most lines share it with the one before.
+        self._second = -1
+        self._second_text = ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": self._timestamp(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": self._redactor.redact(_message(record)),
+        }
+        fields = record.__dict__
+        for name in LOG_FIELDS:
+            value = fields.get(name)
+            if value is not None:
+                payload[name] = self._field(name, value)
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["exc_type"] = record.exc_info[0].__name__
+        try:
+            return orjson.dumps(payload).decode()
+        except orjson.JSONEncodeError:
+            # orjson refuses lone surrogates and integers beyond 64 bits; the stdlib escapes them.
+            return json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+
+    def _field(self, name: str, value: object) -> object:
+        if isinstance(value, bool | int | float):
+            return value
+        text = value if isinstance(value, str) else str(value)
+        if name in IDENTIFIER_FIELDS and _DIGEST.fullmatch(text):
+            return text
+        return self._redactor.redact(text)
+
+    def _timestamp(self, created: float) -> str:
+        """RFC 3339, UTC, milliseconds: `2025-01-31T09:30:00.123Z` (rounded as `datetime` rounds)."""
+        # As datetime.fromtimestamp splits and rounds: whole seconds, then microseconds half-even.
+        fraction, whole = math.modf(created)
+        micros = round(fraction * 1_000_000)
+        second = int(whole) + micros // 1_000_000
+        if second != self._second:
+            self._second = second
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._second_text}.{micros % 1_000_000 // 1000:03d}Z"
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except (TypeError, ValueError, KeyError):
+        # Arguments that do not fit the format: the bare format string, never the arguments.
+        return str(record.msg)
+
+
+def configure_logging(level: str) -> None:
+    """Route every record, uvicorn's too, through one stderr handler writing JSON lines.
+
+    Replaces the root logger's handlers, so calling it again changes nothing. uvicorn's access log
+    stays off: `RequestLog` writes the one line per request. Pass `log_config=None` to
+    `uvicorn.Config` so uvicorn does not install its own handlers over these.
+    """
+    # Nothing here prints the caller's file and line or thread and process names, so records need
+    # not look them up (the logging HOWTO's "Optimization" section names these switches).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in UVICORN_LOGGERS:
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(level)
+    # Its lines carry the query string; disabled rather than unhandled, so it stays off whatever
+    # uvicorn.Config's access_log says.
+    logging.getLogger("uvicorn.access").disabled = True

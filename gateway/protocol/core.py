@@ -1,0 +1,345 @@
+"""The MCP protocol core: one dispatcher for every transport and every revision.
+
+Transports decode a message, decide which revision it speaks, and hand it here with an `Exchange`
+(who is calling, in which revision, how to send notifications about it). The core answers with a
+JSON-RPC response dict, or None when a cancelled call must go unanswered (2025-11-25
+cancellation: the receiver SHOULD NOT send a response for a cancelled request).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from mcp_types import SERVER_INFO_META_KEY
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from gateway.errors import (
+    InternalError,
+    InvalidParams,
+    InvalidRequest,
+    JSONRPCError,
+    MethodNotFound,
+    ResourceNotFound,
+)
+from gateway.operations.request_log import annotate_current
+from gateway.protocol import jsonrpc
+from gateway.protocol.inflight import Canceller, InFlightCalls
+from gateway.protocol.principal import Principal
+from gateway.protocol.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
+from tools.api import OpenPhone
+from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
+from tools.scopes import refusal
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# 2026-07-28 caching (SEP-2549): the catalogue and the view templates only change with a deploy, and
+# the catalogue may differ per caller.
+CATALOGUE_TTL_MS: Final = 300_000
+CATALOGUE_CACHE_SCOPE: Final = "private"
+CACHEABLE_METHODS: Final = frozenset(
+    {"server/discover", "tools/list", "resources/list", "resources/templates/list", "resources/read"}
+)
+# One batch is one HTTP request: its items share one body and one answer, so they are few. Bounds the
+# answer's size (a tools/list is ~40 KB) and the upstream calls one request can start (review #1).
+MAX_BATCH_ITEMS: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """How the server names itself in `initialize` and `server/discover`."""
+
+    name: str
+    version: str
+    title: str
+    instructions: str
+
+    def implementation(self) -> dict[str, str]:
+        """The MCP `Implementation` object."""
+        return {"name": self.name, "title": self.title, "version": self.version}
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request's context, supplied by the transport.
+
+    `emit` sends a notification related to this request, or is None when the transport cannot
+    carry one (a client that accepts only JSON). `namespace` scopes request ids for cancellation.
+    """
+
+    principal: Principal
+    revision: str
+    namespace: str
+    emit: Emit | None = None
+    audience: Audience = "default"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _InitializeParams(_Params):
+    protocol_version: StrictStr = Field(alias="protocolVersion")
+    capabilities: dict[str, Any]
+    client_info: dict[str, Any] = Field(alias="clientInfo")
+
+
+class _CallToolParams(_Params):
+    name: StrictStr
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class _ReadResourceParams(_Params):
+    uri: StrictStr
+
+
+class _CancelledParams(_Params):
+    request_id: StrictStr | StrictInt = Field(alias="requestId")
+
+
+Handler = Callable[[dict[str, Any], Exchange, jsonrpc.RequestId], Awaitable[dict[str, Any] | None]]
+
+
+class ProtocolCore:
+    """Answers MCP requests and notifications; stateless apart from the calls it is running."""
+
+    def __init__(
+        self,
+        registry: ToolRegistry,
+        server_info: ServerInfo,
+        inflight: InFlightCalls,
+        cancel: Canceller,
+        openphone: OpenPhone,
+        region: str,
+        count_tool_call: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._registry = registry
+        self._count_tool_call = count_tool_call or _ignore_outcome
+        self._openphone = openphone
+        self._region = region
+        self._info = server_info
+        self._inflight = inflight
+        self._cancel = cancel
+        self._capabilities: dict[str, Any] = {
+            "tools": {"listChanged": False},
+            "resources": {"subscribe": False, "listChanged": False},
+        }
+        shared: dict[str, Handler] = {
+            "tools/list": self._list_tools,
+            "tools/call": self._call_tool,
+            "resources/list": self._list_resources,
+            "resources/templates/list": self._list_resource_templates,
+            "resources/read": self._read_resource,
+        }
+        # 2026-07-28 removed initialize and ping, and added server/discover.
+        self._handshake_methods: dict[str, Handler] = {
+            "initialize": self._initialize,
+            "ping": self._ping,
+            **shared,
+        }
+        self._modern_methods: dict[str, Handler] = {"server/discover": self._discover, **shared}
+
+    async def handle_request(self, request: jsonrpc.Request, exchange: Exchange) -> dict[str, Any] | None:
+        """The JSON-RPC response to `request`, or None when it was cancelled."""
+        methods = self._modern_methods if is_modern(exchange.revision) else self._handshake_methods
+        handler = methods.get(request.method)
+        try:
+            if handler is None:
+                raise MethodNotFound(f"Method not found: {request.method}")
+            result = await handler(request.params or {}, exchange, request.id)
+        except JSONRPCError as exc:
+            return jsonrpc.failure(request.id, exc)
+        if result is None:
+            return None
+        if is_modern(exchange.revision):
+            result["resultType"] = "complete"
+            result["_meta"] = {SERVER_INFO_META_KEY: self._info.implementation()}
+            if request.method in CACHEABLE_METHODS:
+                result["ttlMs"] = CATALOGUE_TTL_MS
+                result["cacheScope"] = CATALOGUE_CACHE_SCOPE
+        return jsonrpc.success(request.id, result)
+
+    async def handle_batch(self, batch: list[Any], exchange: Exchange) -> list[dict[str, Any]]:
+        """The answers to a JSON-RPC batch, in order; notifications and cancelled calls add none.
+
+        Raises `InvalidRequest` when the revision forbids batches, or the batch is empty (JSON-RPC 2.0
+        §6: an empty array is answered with a single error) or longer than `MAX_BATCH_ITEMS`.
+        """
+        if not allows_batches(exchange.revision):
+            raise InvalidRequest(f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}")
+        if not batch:
+            raise InvalidRequest("Invalid request: empty batch")
+        if len(batch) > MAX_BATCH_ITEMS:
+            raise InvalidRequest(
+                f"Invalid request: a batch may hold at most {MAX_BATCH_ITEMS} messages, "
+                f"this one has {len(batch)}"
+            )
+        answers = []
+        for item in batch:
+            answer = await self._answer_member(item, exchange)
+            if answer is not None:
+                answers.append(answer)
+        return answers
+
+    async def _answer_member(self, item: Any, exchange: Exchange) -> dict[str, Any] | None:
+        try:
+            message = jsonrpc.parse_message(item)
+        except InvalidRequest as exc:
+            return jsonrpc.failure(jsonrpc.recover_id(item), exc)
+        if isinstance(message, jsonrpc.Request):
+            if message.method == "initialize":
+                # 2025-03-26 lifecycle: the initialize request MUST NOT be part of a JSON-RPC batch.
+                return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
+            return await self.handle_request(message, exchange)
+        if isinstance(message, jsonrpc.Notification):
+            await self.handle_notification(message, exchange)
+        return None
+
+    def missing_scope(self, request: jsonrpc.Request, exchange: Exchange) -> str | None:
+        """The scope a tools/call needs and the caller lacks, or None (also for any other method)."""
+        if request.method != "tools/call" or not isinstance(request.params, dict):
+            return None
+        name = request.params.get("name")
+        tool = self._registry.get(name, exchange.audience) if isinstance(name, str) else None
+        if tool is None or exchange.principal.may_use(tool.scope):
+            return None
+        return tool.scope
+
+    async def handle_notification(self, notification: jsonrpc.Notification, exchange: Exchange) -> None:
+        """Act on a notification; unknown ones are ignored, as JSON-RPC requires."""
+        if notification.method != "notifications/cancelled":
+            return
+        try:
+            params = _CancelledParams.model_validate(notification.params or {})
+        except ValidationError:
+            return
+        await self._cancel(exchange.namespace, params.request_id)
+
+    async def _initialize(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        parsed = _parse(_InitializeParams, params)
+        return {
+            "protocolVersion": negotiate_revision(parsed.protocol_version),
+            "capabilities": self._capabilities,
+            "serverInfo": self._info.implementation(),
+            "instructions": self._info.instructions,
+        }
+
+    async def _discover(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        return {
+            "supportedVersions": list(SUPPORTED_REVISIONS),
+            "capabilities": self._capabilities,
+            "instructions": self._info.instructions,
+        }
+
+    async def _ping(self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId) -> dict[str, Any]:
+        return {}
+
+    async def _list_tools(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        return {"tools": self._registry.listing(exchange.audience, exchange.principal.scopes)}
+
+    async def _list_resources(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        return {"resources": [view.resource() for view in self._registry.views]}
+
+    async def _list_resource_templates(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        return {"resourceTemplates": []}
+
+    async def _read_resource(
+        self, params: dict[str, Any], exchange: Exchange, _: jsonrpc.RequestId
+    ) -> dict[str, Any]:
+        uri = _parse(_ReadResourceParams, params).uri
+        view = self._registry.view(uri)
+        if view is not None:
+            return {"contents": [view.contents()]}
+        # 2026-07-28 (SEP-2164) reports an unknown resource as invalid params; earlier revisions use -32002.
+        if is_modern(exchange.revision):
+            raise InvalidParams(f"Resource not found: {uri}", {"uri": uri})
+        raise ResourceNotFound(f"Resource not found: {uri}", {"uri": uri})
+
+    def _outcome(self, exchange: Exchange, tool: str, outcome: str) -> None:
+        self._count_tool_call(tool, outcome)
+        annotate_current(tool=tool, outcome=outcome)
+
+    async def _call_tool(
+        self, params: dict[str, Any], exchange: Exchange, request_id: jsonrpc.RequestId
+    ) -> dict[str, Any] | None:
+        parsed = _parse(_CallToolParams, params)
+        tool = self._registry.get(parsed.name, exchange.audience)
+        if tool is None:
+            raise InvalidParams(f"Unknown tool: {parsed.name}")
+        principal = exchange.principal
+        if not principal.may_use(tool.scope):
+            # Transports that can answer 403 refuse earlier (`missing_scope`); this is the fallback.
+            self._outcome(exchange, tool.name, "refused")
+            return error_result(refusal(tool.scope))
+        context = ToolContext(
+            openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
+            principal_fingerprint=principal.fingerprint,
+            report_progress=_progress_reporter(params, exchange),
+            region=self._region,
+        )
+        with self._inflight.track(exchange.namespace, request_id) as scope:
+            try:
+                result = await tool.run(parsed.arguments, context)
+            except Exception as exc:
+                # The request boundary: the caller learns only that the call failed, never why.
+                logger.error("tool %s failed with %s", tool.name, type(exc).__name__)
+                self._outcome(exchange, tool.name, "failed")
+                raise InternalError("Internal error while running the tool") from exc
+        if scope.cancelled_caught:
+            logger.info("tool %s cancelled by the client", tool.name)
+            self._outcome(exchange, tool.name, "cancelled")
+            return None
+        self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
+        return result
+
+
+def _ignore_outcome(tool: str, outcome: str) -> None:
+    """The counter used when nobody counts tool calls."""
+
+
+def _parse(model: type[ModelT], params: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise InvalidParams(f"Invalid params: {jsonrpc.describe_envelope_error(exc)}") from exc
+
+
+def _progress_reporter(params: dict[str, Any], exchange: Exchange) -> ProgressReporter:
+    """A reporter that sends notifications/progress for the caller's progressToken, strictly increasing."""
+    meta = params.get("_meta")
+    token = meta.get("progressToken") if isinstance(meta, dict) else None
+    emit = exchange.emit
+    if emit is None or not (
+        isinstance(token, str) or (isinstance(token, int) and not isinstance(token, bool))
+    ):
+        return no_progress
+    last: list[float] = []
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        # 2025-03-26 progress: "The progress value MUST increase with each notification".
+        if last and progress <= last[0]:
+            return
+        last[:] = [progress]
+        body: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            body["total"] = total
+        if message is not None:
+            body["message"] = message
+        await emit(jsonrpc.notification("notifications/progress", body))
+
+    return report

@@ -1,0 +1,64 @@
+"""In-flight tool calls, so `notifications/cancelled` can stop the one it names.
+
+Calls are keyed by a namespace (the SSE session, or the caller's credential on Streamable HTTP) and
+the JSON-RPC request id, so one caller can never cancel another's call, not even one holding another
+credential for the same key. The namespace is held as a digest, which is also what travels between
+machines (`gateway.redis.cancellation`), so no session id or credential name leaves the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+
+import anyio
+
+from gateway.protocol.jsonrpc import RequestId
+
+CallKey = tuple[str, RequestId]
+# Cancels a call wherever it runs: this process's `InFlightCalls.cancel`, or a broadcast to every machine.
+Canceller = Callable[[str, RequestId], Awaitable[None]]
+
+
+def namespace_digest(namespace: str) -> str:
+    """The name a namespace is kept and sent under."""
+    return hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
+
+
+class InFlightCalls:
+    """A registry of cancel scopes of running calls."""
+
+    def __init__(self) -> None:
+        self._scopes: dict[CallKey, anyio.CancelScope] = {}
+
+    @contextmanager
+    def track(self, namespace: str, request_id: RequestId) -> Iterator[anyio.CancelScope]:
+        """Run a call inside a cancel scope that `cancel` can reach while it runs."""
+        key = (namespace_digest(namespace), request_id)
+        with anyio.CancelScope() as scope:
+            self._scopes[key] = scope
+            try:
+                yield scope
+            finally:
+                if self._scopes.get(key) is scope:
+                    del self._scopes[key]
+
+    def cancel(self, namespace: str, request_id: RequestId) -> bool:
+        """Cancel the named call; False when it is not running here (finished, unknown or someone else's)."""
+        return self.cancel_digest(namespace_digest(namespace), request_id)
+
+    def cancel_digest(self, digest: str, request_id: RequestId) -> bool:
+        """`cancel`, for a namespace known only by its digest (a cancellation from another machine)."""
+        scope = self._scopes.get((digest, request_id))
+        if scope is None:
+            return False
+        scope.cancel()
+        return True
+
+    async def cancel_here(self, namespace: str, request_id: RequestId) -> None:
+        """The `Canceller` of a single process."""
+        self.cancel(namespace, request_id)
+
+    def __len__(self) -> int:
+        return len(self._scopes)

@@ -1,0 +1,232 @@
+"""The legacy HTTP+SSE transport (MCP 2024-11-05): `GET /sse` + `POST /messages?sessionId=…`.
+
+The stream announces its POST endpoint in an `endpoint` event, then carries every response and
+notification. A session id is signed, not stored: it is bound to the credential that opened the
+stream (`Principal.credential`, not merely its key), so a POST with any other credential is refused
+(404, like an unknown session), and it is delivered through the session bus to whichever process
+holds the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Final
+
+from itsdangerous import BadData, URLSafeSerializer
+from prometheus_client import Gauge
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Send
+
+from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
+from gateway.keys import ServerKeys
+from gateway.operations.drain import Drain
+from gateway.operations.request_log import annotate_current
+from gateway.protocol import jsonrpc
+from gateway.protocol.core import Exchange, ProtocolCore
+from gateway.protocol.envelope import message_revision
+from gateway.protocol.principal import Principal
+from gateway.protocol.versions import HANDSHAKE_REVISIONS
+from gateway.transports.gate import Gate
+from gateway.transports.http import client_audience, header_dict, read_body, require_json
+from gateway.transports.session_bus import BusUnavailable, Delivery, SessionBus
+from gateway.transports.streaming import EventWriter
+from tools.registry import Audience
+
+logger = logging.getLogger(__name__)
+
+SESSION_PURPOSE: Final = "legacy-sse-session"
+SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
+_UNREACHABLE: Final = "Sessions cannot be reached right now; try again in a moment."
+
+
+@dataclass(slots=True)
+class _Session:
+    """What one open stream remembers: its id and the revision its `initialize` settled on."""
+
+    session_id: str
+    principal: Principal
+    audience: Audience
+    revision: str = HANDSHAKE_REVISIONS[0]
+
+
+class LegacySSE:
+    """Opens legacy SSE streams and accepts the messages posted to them."""
+
+    def __init__(
+        self,
+        core: ProtocolCore,
+        authenticator: Gate,
+        bus: SessionBus,
+        keys: ServerKeys,
+        public_path: str,
+        keepalive_seconds: float,
+        drain: Drain,
+        streams: Gauge,
+    ) -> None:
+        self._core = core
+        self._drain = drain
+        self._streams = streams
+        self._auth = authenticator
+        self._bus = bus
+        # itsdangerous signs with the last key and verifies with all of them.
+        self._signer = URLSafeSerializer(list(reversed(keys.derive(SESSION_PURPOSE))))
+        self._public_path = public_path
+        self._keepalive_seconds = keepalive_seconds
+
+    async def open_stream(
+        self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
+    ) -> None:
+        """Serve one SSE stream until the client goes away or the process drains."""
+        session = await self._new_session(request, resource_path)
+        endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
+        writer = EventWriter(send)
+        self._streams.inc()
+        try:
+            async with self._bus.subscribe(session.session_id) as inbox:
+                await writer.event(endpoint.encode(), event="endpoint")
+                # The stream ends when its inbox is closed: by the client going away, by the drain, or
+                # by a handler failing. Bare asyncio tasks, not a task group: an idle stream holds them.
+                handlers = _Handlers(on_failure=inbox.close)
+                watcher = asyncio.get_running_loop().create_task(
+                    writer.keep_alive(request.receive, inbox.close, self._keepalive_seconds)
+                )
+                try:
+                    with self._drain.calls(inbox.close):
+                        async for payload in inbox:
+                            handlers.start(self._handle(payload, session, writer))
+                finally:
+                    watcher.cancel()
+                    await handlers.cancel()
+            if self._drain.draining:
+                # End the response properly, so the client sees a finished stream and reconnects.
+                await writer.close()
+        except BusUnavailable:
+            # Raised only on subscribing, before the stream has started: answer it as an HTTP error.
+            raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"}) from None
+        finally:
+            self._streams.dec()
+
+    async def _new_session(self, request: HTTPRequest, resource_path: str) -> _Session:
+        """Authenticate the stream's request and name its session (the headers are not kept)."""
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, resource_path)
+        annotate_current(principal=principal.fingerprint)
+        if self._drain.draining:
+            raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
+        nonce = secrets.token_urlsafe(16)
+        session_id = self._signer.dumps([nonce, _binding(nonce, principal.credential)])
+        return _Session(session_id, principal, client_audience(headers))
+
+    async def post_message(self, request: HTTPRequest, resource_path: str) -> Response:
+        """Accept one POSTed message (or batch) for a live session: 202, with the answer on the stream."""
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, resource_path)
+        annotate_current(principal=principal.fingerprint)
+        require_json(headers)
+        session_id = next(
+            (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""
+        )
+        if not session_id:
+            raise HTTPError(400, "Add the sessionId query parameter given in the stream's endpoint event.")
+        body = await read_body(request)
+        try:
+            payload = jsonrpc.decode_json(body)
+        except ParseError as exc:
+            return JSONResponse(jsonrpc.failure(None, exc), status_code=400)
+        if not self._owns(session_id, principal):
+            raise SessionNotFound()
+        delivery = await self._bus.deliver(session_id, payload)
+        if delivery is Delivery.UNAVAILABLE:
+            raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"})
+        if delivery is not Delivery.DELIVERED:
+            raise SessionNotFound()
+        return PlainTextResponse("Accepted", status_code=202)
+
+    def _owns(self, session_id: str, principal: Principal) -> bool:
+        """Whether `session_id` is genuine and was opened with this principal's credential."""
+        try:
+            claims = self._signer.loads(session_id)
+        except BadData:
+            return False
+        if not (isinstance(claims, list) and len(claims) == 2 and all(isinstance(c, str) for c in claims)):
+            return False
+        return hmac.compare_digest(claims[1], _binding(claims[0], principal.credential))
+
+    async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
+        if isinstance(payload, list):
+            exchange = Exchange(
+                session.principal, session.revision, session.session_id, writer.message, session.audience
+            )
+            try:
+                answers = await self._core.handle_batch(payload, exchange)
+            except InvalidRequest as exc:
+                await writer.message(jsonrpc.failure(None, exc))
+                return
+            if answers:
+                await writer.message(answers)
+            return
+        answer = await self._answer(payload, session, writer)
+        if answer is not None:
+            await writer.message(answer)
+
+    async def _answer(self, item: Any, session: _Session, writer: EventWriter) -> dict[str, Any] | None:
+        message: jsonrpc.Message | None = None
+        try:
+            message = jsonrpc.parse_message(item)
+            revision = message_revision(message, None, session.revision)
+        except JSONRPCError as exc:
+            request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
+            return jsonrpc.failure(request_id, exc)
+        exchange = Exchange(session.principal, revision, session.session_id, writer.message, session.audience)
+        if isinstance(message, jsonrpc.Notification):
+            await self._core.handle_notification(message, exchange)
+        if not isinstance(message, jsonrpc.Request):
+            return None
+        response = await self._core.handle_request(message, exchange)
+        if message.method == "initialize" and response is not None and "result" in response:
+            session.revision = response["result"]["protocolVersion"]
+        return response
+
+
+def _binding(nonce: str, credential: str) -> str:
+    """The credential as a session id carries it: salted per session, so ids do not link a caller."""
+    return hashlib.sha256(f"{nonce}\n{credential}".encode()).hexdigest()
+
+
+class _Handlers:
+    """The tasks answering one stream's messages: concurrent, and cancelled when the stream ends.
+
+    A handler that fails (the protocol core answers every error itself, so this is a bug) is
+    logged and ends the stream, as a task group would.
+    """
+
+    __slots__ = ("_on_failure", "_tasks")
+
+    def __init__(self, on_failure: Callable[[], None]) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._on_failure = on_failure
+
+    def start(self, call: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(call)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    async def cancel(self) -> None:
+        """Cancel every handler still running and wait until they have all stopped."""
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("answering a legacy SSE message failed", exc_info=error)
+            self._on_failure()

@@ -1,0 +1,190 @@
+"""The Streamable HTTP transport at `/mcp` (MCP 2025-03-26 and later; stateless 2026-07-28).
+
+Sessionless by design: no `Mcp-Session-Id` is handed out, so any instance answers any request and
+DELETE has nothing to end (405, as the spec allows). A request is answered with JSON unless the
+call sends a notification first (progress), in which case the response upgrades to an event
+stream. GET opens the legacy HTTP+SSE stream for clients configured that way (no protocol version
+header), else 405.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Final
+
+import anyio
+from starlette.requests import Request as HTTPRequest
+from starlette.types import Receive, Scope, Send
+
+from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
+from gateway.operations.request_log import annotate_current
+from gateway.protocol import jsonrpc
+from gateway.protocol.core import Exchange, ProtocolCore
+from gateway.protocol.envelope import field_value, message_revision, unsupported_revision
+from gateway.protocol.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
+from gateway.transports.gate import Gate
+from gateway.transports.http import Accepts, client_audience, header_dict, negotiate, read_body, require_json
+from gateway.transports.legacy_sse import LegacySSE
+from gateway.transports.streaming import EventWriter, cancel_on_disconnect
+
+RESOURCE_PATH: Final = "/mcp"
+MESSAGES_PATH: Final = "/mcp/messages"
+
+# 2026-07-28 streamable HTTP: "unknown method -> 404"; every other envelope failure is 400.
+_MODERN_ERROR_STATUS: Final[Mapping[int, int]] = {-32601: 404, -32603: 200}
+
+
+class StreamableHTTP:
+    """The ASGI endpoint behind `/mcp`."""
+
+    def __init__(self, core: ProtocolCore, authenticator: Gate, legacy: LegacySSE) -> None:
+        self._core = core
+        self._auth = authenticator
+        self._legacy = legacy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = HTTPRequest(scope, receive)
+        if request.method == "POST":
+            await self._post(request, send)
+        elif request.method == "GET" and _wants_legacy_stream(header_dict(request)):
+            await self._legacy.open_stream(request, send, RESOURCE_PATH, MESSAGES_PATH)
+        else:
+            raise HTTPError(
+                405,
+                "This endpoint is stateless: POST JSON-RPC messages to it. A GET opens a legacy SSE "
+                "stream only with Accept: text/event-stream and neither Mcp-Session-Id nor "
+                "MCP-Protocol-Version.",
+                {"allow": "GET, POST"},
+            )
+
+    async def _post(self, request: HTTPRequest, send: Send) -> None:
+        headers = header_dict(request)
+        principal = await self._auth.authenticate(headers, RESOURCE_PATH)
+        annotate_current(principal=principal.fingerprint)
+        require_json(headers)
+        accepts = negotiate(headers.get("accept"))
+        body = await read_body(request)
+        audience = client_audience(headers)
+        payload: Any = None
+        message: jsonrpc.Message | None = None
+        try:
+            payload = jsonrpc.decode_json(body)
+            fallback = _handshake_revision(field_value(headers, "mcp-protocol-version"))
+            if isinstance(payload, list):
+                exchange = Exchange(principal, fallback, principal.credential, audience=audience)
+                await self._batch(payload, exchange, send)
+                return
+            message = jsonrpc.parse_message(payload)
+            revision = message_revision(message, headers, fallback)
+        except JSONRPCError as exc:
+            request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
+            await send_json(send, 400, jsonrpc.failure(request_id, exc))
+            return
+        exchange = Exchange(principal, revision, principal.credential, audience=audience)
+        if isinstance(message, jsonrpc.Request):
+            scope = self._core.missing_scope(message, exchange)
+            if scope is not None:
+                raise self._auth.insufficient_scope(RESOURCE_PATH, scope)
+            await self._answer(message, exchange, accepts, request.receive, send)
+            return
+        if isinstance(message, jsonrpc.Notification):
+            await self._core.handle_notification(message, exchange)
+        await send_empty(send, 202)
+
+    async def _batch(self, payload: list[Any], exchange: Exchange, send: Send) -> None:
+        """2025-03-26 batches: 200 with the answers, 202 when there are none, 400 when refused."""
+        try:
+            answers = await self._core.handle_batch(payload, exchange)
+        except InvalidRequest as exc:
+            await send_json(send, 400, jsonrpc.failure(None, exc))
+            return
+        if answers:
+            await send_json(send, 200, answers)
+        else:
+            await send_empty(send, 202)
+
+    async def _answer(
+        self, message: jsonrpc.Request, exchange: Exchange, accepts: Accepts, receive: Receive, send: Send
+    ) -> None:
+        """Run the request; reply with JSON, or with an event stream once a notification was sent.
+
+        The call runs in this task, inside a cancel scope that a client disconnect cancels
+        (2026-07-28: closing the connection cancels the request). The watcher is a bare asyncio
+        task rather than a task group's: this is the hot path, and a task group costs several
+        times more for the same guarantee.
+        """
+        writer = EventWriter(send) if accepts.event_stream else None
+        exchange = replace(exchange, emit=writer.message if writer is not None else None)
+        response: dict[str, Any] | None = None
+        with anyio.CancelScope() as scope:
+            watcher = asyncio.get_running_loop().create_task(cancel_on_disconnect(receive, scope))
+            try:
+                response = await self._core.handle_request(message, exchange)
+            finally:
+                watcher.cancel()
+        await _reply(response, writer, accepts, is_modern(exchange.revision), send)
+
+
+async def _reply(
+    response: dict[str, Any] | None,
+    writer: EventWriter | None,
+    accepts: Accepts,
+    modern: bool,
+    send: Send,
+) -> None:
+    streaming = writer is not None and writer.started
+    if not streaming and response is not None and accepts.json:
+        failed = modern and "error" in response
+        await send_json(
+            send, _MODERN_ERROR_STATUS.get(response["error"]["code"], 400) if failed else 200, response
+        )
+        return
+    if writer is None:
+        # Only JSON is accepted and there is no answer: the call was cancelled.
+        await send_empty(send, 204)
+        return
+    if response is not None:
+        await writer.message(response)
+    await writer.close()
+
+
+def _wants_legacy_stream(headers: Mapping[str, str]) -> bool:
+    """A GET from a legacy HTTP+SSE client: it asks for an event stream, with no session and no version.
+
+    Streamable HTTP clients send MCP-Protocol-Version (2025-06-18 and later) and may GET for a
+    standalone stream, which this sessionless server does not offer: they get 405 (2025-06-18 transports:
+    "or else return HTTP 405 Method Not Allowed") rather than a legacy stream held open for nothing.
+    """
+    return (
+        "mcp-session-id" not in headers
+        and "mcp-protocol-version" not in headers
+        and "text/event-stream" in headers.get("accept", "").lower()
+    )
+
+
+def _handshake_revision(value: str | None) -> str:
+    """The revision named by MCP-Protocol-Version; absent means 2025-03-26.
+
+    2025-06-18 transports: an invalid or unsupported value MUST get 400 Bad Request.
+    """
+    if value is None:
+        return UNHEADERED_REVISION
+    if value in HANDSHAKE_REVISIONS or is_modern(value):
+        return value
+    raise unsupported_revision(value)
+
+
+async def send_json(send: Send, status: int, body: Any) -> None:
+    """A complete JSON response."""
+    data = jsonrpc.encode(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def send_empty(send: Send, status: int) -> None:
+    """A response with no body (202 for notifications, 204 for a cancelled request)."""
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
