@@ -45,9 +45,9 @@ class RevocationMirror:
         self._revoked.extend(member, expires_ms / 1000)
 
     def on_message(self, data: bytes) -> None:
-        """A revocation published by any machine: `<member> <expires_ms>`."""
-        member, _, expires = data.decode().partition(" ")
-        if expires.isdigit():
+        """A revocation published by any machine: `<member> <expires_ms>`; anything else is ignored."""
+        member, _, expires = data.decode(errors="replace").partition(" ")
+        if expires.isascii() and expires.isdigit():
             self.note(member, int(expires))
 
     def on_subscribed(self) -> None:

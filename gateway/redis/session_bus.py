@@ -101,6 +101,9 @@ class _Subscribed:
     def _receive(self, data: bytes) -> None:
         try:
             self._inbox.put_nowait(orjson.loads(data))
+        except orjson.JSONDecodeError:
+            # Only gateways publish here, always JSON; anything else is not a message for this stream.
+            logger.warning("dropped a non-JSON message published for a legacy SSE stream")
         except ClosedInbox:
             return
         except FullInbox:

@@ -127,3 +127,14 @@ async def test_with_redis_down_streams_cannot_open_and_remote_posts_are_unavaila
                     pass
         finally:
             redis_server.start()
+
+
+async def test_garbage_published_on_a_streams_channel_is_dropped_and_the_stream_lives_on(
+    stack: AsyncExitStack, redis_url: str, redis_server: RedisServer
+) -> None:
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        redis_server.client().publish(session_channel("session-1"), b"\xff not json")
+        assert await other.deliver("session-1", {"id": 2}) is Delivery.DELIVERED
+        assert await anext(inbox) == {"id": 2}
