@@ -24,6 +24,8 @@ CEILING_SHARE_TARGET: Final = 0.75
 SDK_P99_SHARE_TARGET: Final = 1 / 3
 KIB_PER_STREAM_TARGET: Final = 25.0
 START_SECONDS_TARGET: Final = 1.0
+# Issue 16: start and idle memory within 1.5x of what importing the server's foundations costs.
+FLOOR_RATIO_TARGET: Final = 1.5
 SOAK_SLOPE_TARGET: Final = 32.0  # MiB per hour over the soak's last half
 
 
@@ -158,7 +160,7 @@ def soak_tables(results: Sequence[SoakResult]) -> list[str]:
 
 
 def targets(report: Mapping[str, Any]) -> list[str]:
-    """Each target of issues 7 and 17 with the figure measured and whether it was met."""
+    """Each target of issues 7, 16 and 17 with the figure measured and whether it was met."""
     lines = ["Targets"]
 
     def verdict(name: str, figure: str, met: bool) -> None:
@@ -189,6 +191,12 @@ def targets(report: Mapping[str, Any]) -> list[str]:
             f"{start['median_s'] * 1000:.0f} ms median",
             start["median_s"] < START_SECONDS_TARGET,
         )
+    floor = report.get("micro", {}).get("import_floor")
+    if start and floor:
+        start_ratio = start["median_s"] / floor["median_s"]
+        rss_ratio = start["idle_rss_mib"] / floor["peak_rss_mib"]
+        verdict("start <= 1.5x the import floor", f"{start_ratio:.2f}x", start_ratio <= FLOOR_RATIO_TARGET)
+        verdict("idle RSS <= 1.5x the floor's peak", f"{rss_ratio:.2f}x", rss_ratio <= FLOOR_RATIO_TARGET)
     for soaked in report.get("soak", []):
         slope = soaked["summary"]["last_half_slope_mib_per_hour"]
         verdict(
