@@ -15,14 +15,15 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.edge.auth import Authenticator
+from gateway.edge.entry import Edge
 from gateway.edge.origin_guard import OriginGuard
 from gateway.edge.security_headers import SecurityHeaders
 from gateway.errors import HTTPError
 from gateway.keys import ServerKeys
 from gateway.operations.drain import Drain
 from gateway.operations.health import Readiness, healthz
-from gateway.operations.metrics import HTTPMetrics, Metrics, MetricsEndpoint
-from gateway.operations.request_log import RequestLog, annotate_current
+from gateway.operations.metrics import Metrics, MetricsEndpoint
+from gateway.operations.request_log import annotate_current
 from gateway.protocol.core import ProtocolCore, ServerInfo
 from gateway.protocol.inflight import InFlightCalls
 from gateway.settings import Settings
@@ -172,8 +173,9 @@ def create_app(
     async def post_to_sse_stream(request: Request) -> Response:
         return await legacy.post_message(request, SSE_PATH)
 
+    streamable = StreamableHTTP(core, authenticator, legacy)
     mcp_routes: list[BaseRoute] = [
-        Route(RESOURCE_PATH, StreamableHTTP(core, authenticator, legacy)),
+        Route(RESOURCE_PATH, streamable),
         Route(MESSAGES_PATH, post_to_mcp_stream, methods=["POST"]),
         Route(SSE_PATH, _LegacyStream(legacy), methods=["GET"]),
         *(Route(path, post_to_sse_stream, methods=["POST"]) for path in SSE_MESSAGES_PATHS),
@@ -208,14 +210,18 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(RequestLog),
-            Middleware(SecurityHeaders, https=settings.public_url.startswith("https://")),
-            Middleware(HTTPMetrics, metrics=metrics, routes=known_paths),
             Middleware(
-                OriginGuard,
-                public_url=settings.public_url,
-                allowed_origins=settings.allowed_origins,
-                paths=guarded_paths,
+                Edge,
+                guard=OriginGuard(
+                    public_url=settings.public_url,
+                    allowed_origins=settings.allowed_origins,
+                    paths=guarded_paths,
+                ),
+                security=SecurityHeaders(https=settings.public_url.startswith("https://")),
+                metrics=metrics,
+                routes=known_paths,
+                # The hot path: Streamable HTTP's POST skips the router and exception middleware.
+                direct={("POST", prefix + RESOURCE_PATH): streamable},
             ),
         ],
         exception_handlers={HTTPError: render_http_error},

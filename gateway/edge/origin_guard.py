@@ -1,4 +1,4 @@
-"""DNS-rebinding defence and CORS for the MCP endpoints (pure ASGI middleware).
+"""DNS-rebinding defence and CORS for the MCP endpoints (applied by `gateway.edge.entry`).
 
 MCP 2025-11-25 transports: servers MUST validate `Origin`, and a present, invalid Origin MUST get
 403. A browser may only reach the MCP endpoints from `ALLOWED_ORIGINS` or the server's own origin;
@@ -14,9 +14,8 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.settings import is_loopback_host
 
@@ -54,53 +53,25 @@ def _hostname(url: str) -> str:
 
 
 class OriginGuard:
-    """Refuses foreign browser origins (403) and foreign Host names (421) on `paths`; answers CORS."""
+    """Decides whether a request may reach the guarded `paths`: 421 for a foreign Host, 403 for a
+    foreign browser Origin; answers CORS preflights and adds CORS headers for allowed origins."""
 
-    def __init__(
-        self, app: ASGIApp, *, public_url: str, allowed_origins: Iterable[str], paths: Iterable[str]
-    ) -> None:
-        self.app = app
+    def __init__(self, *, public_url: str, allowed_origins: Iterable[str], paths: Iterable[str]) -> None:
         public = urlsplit(public_url)
         self._scheme = public.scheme
         self._public_host = _authority(public.scheme, public.netloc)
         self._is_local = is_loopback_host(public.hostname or "")
         self._origins = frozenset(_origin(origin) for origin in [*allowed_origins, public_url])
-        self._paths = frozenset(paths)
+        self.paths = frozenset(paths)
         self._elsewhere = {
             "error": "misdirected_request",
             "error_description": f"This server answers as {public.scheme}://{public.netloc}: connect to that "
             f"address (for example {public_url}/mcp), or set PUBLIC_URL to the address you use.",
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self._paths:
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        refusal = self._refusal(headers)
-        if refusal is not None:
-            await refusal(scope, receive, send)
-            return
-        origin = headers.get("origin")
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await self._preflight(origin)(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                response_headers["access-control-allow-origin"] = origin
-                response_headers["access-control-expose-headers"] = EXPOSED_HEADERS
-                response_headers.add_vary_header("Origin")
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
-
-    def _refusal(self, headers: Headers) -> Response | None:
-        host = _authority(self._scheme, headers.get("host", ""))
+    def refusal(self, host: str, origin: str | None) -> Response | None:
+        """The response refusing a request with these `Host` and `Origin` headers, or None."""
+        host = _authority(self._scheme, host)
         if host != self._public_host and self._is_local and is_loopback_host(_hostname(f"//{host}")):
             # Its OAuth identity is PUBLIC_URL, which clients compare with the URL they used (item 17).
             return JSONResponse(self._elsewhere, status_code=421)
@@ -112,7 +83,6 @@ class OriginGuard:
                 },
                 status_code=421,
             )
-        origin = headers.get("origin")
         if origin is not None and not self._is_allowed_origin(origin):
             return JSONResponse(
                 {
@@ -130,7 +100,9 @@ class OriginGuard:
         is_web = normalized.startswith(("http://", "https://"))
         return self._is_local and is_web and is_loopback_host(_hostname(normalized))
 
-    def _preflight(self, origin: str) -> Response:
+    @staticmethod
+    def preflight(origin: str) -> Response:
+        """The answer to a CORS preflight from an allowed `origin`."""
         return Response(
             status_code=204,
             headers={
@@ -141,3 +113,11 @@ class OriginGuard:
                 "vary": "Origin",
             },
         )
+
+    @staticmethod
+    def add_cors(headers: list[tuple[bytes, bytes]], origin: str) -> None:
+        """Let the allowed `origin` read the response with `headers` (changed in place)."""
+        response_headers = MutableHeaders(raw=headers)
+        response_headers["access-control-allow-origin"] = origin
+        response_headers["access-control-expose-headers"] = EXPOSED_HEADERS
+        response_headers.add_vary_header("Origin")

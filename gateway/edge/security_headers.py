@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Final
 
 import secure
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # One year, as HSTS preload lists expect; subdomains are the operator's, so they are not included.
 HSTS_SECONDS: Final = 31_536_000
@@ -22,15 +21,17 @@ NOTHING_ALLOWED: Final = "default-src 'none'; frame-ancestors 'none'; base-uri '
 _DOCUMENT_TYPES: Final = (b"text/html", b"text/css", b"text/javascript", b"application/javascript", b"image/")
 
 
-def _encode(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+Headers = list[tuple[bytes, bytes]]
+
+
+def _encode(headers: Mapping[str, str]) -> Headers:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware adding the baseline headers without overriding what a route set."""
+    """The baseline headers, encoded once, added to a response without overriding what a route set."""
 
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
-        self._app = app
+    def __init__(self, *, https: bool) -> None:
         baseline = secure.Secure(
             xcto=secure.XContentTypeOptions(),
             referrer=secure.ReferrerPolicy().strict_origin_when_cross_origin(),
@@ -42,30 +43,22 @@ class SecurityHeaders:
             coop=secure.CrossOriginOpenerPolicy().same_origin(),
             corp=secure.CrossOriginResourcePolicy().same_origin(),
         )
-        self._baseline = _encode(baseline.headers)
-        self._documents = _encode(documents.headers)
-        self._csp = (b"content-security-policy", NOTHING_ALLOWED.encode())
+        csp = (b"content-security-policy", NOTHING_ALLOWED.encode())
+        # The two complete sets, by kind of response: data (JSON, SSE, redirects) and documents.
+        self._for_data: Headers = [*_encode(baseline.headers), csp]
+        self._for_documents: Headers = [*_encode(baseline.headers), *_encode(documents.headers), csp]
+        self._names = frozenset(name for name, _ in self._for_documents)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": self._complete(list(message.get("headers", [])))}
-            await send(message)
-
-        await self._app(scope, receive, with_headers)
-
-    def _complete(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        present = {name.lower() for name, _ in headers}
-        content_type = next(
-            (value.lower() for name, value in headers if name.lower() == b"content-type"), b""
-        )
-        extra = list(self._baseline)
-        if content_type.startswith(_DOCUMENT_TYPES):
-            extra += self._documents
-        if b"content-security-policy" not in present:
-            extra.append(self._csp)
+    def complete(self, headers: Headers) -> Headers:
+        """`headers` followed by every baseline header they do not set."""
+        present: set[bytes] = set()
+        document = False
+        for raw_name, value in headers:
+            name = raw_name.lower()
+            present.add(name)
+            if name == b"content-type":
+                document = value.lower().startswith(_DOCUMENT_TYPES)
+        extra = self._for_documents if document else self._for_data
+        if present.isdisjoint(self._names):
+            return headers + extra
         return headers + [(name, value) for name, value in extra if name not in present]

@@ -10,7 +10,6 @@ else OpenPhone might answer is "other"). Each app gets its own registry, so test
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection
 from http import HTTPStatus
 from typing import Final
 
@@ -24,7 +23,6 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPSTREAM_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _KNOWN_STATUSES: Final = frozenset(status.value for status in HTTPStatus)
@@ -54,6 +52,7 @@ class Metrics:
             buckets=UPSTREAM_BUCKETS,
             registry=self.registry,
         )
+        self._request_counters: dict[tuple[str, int], Counter] = {}
         self.sse_streams = Gauge("gateway_sse_streams_open", "Open SSE streams.", registry=self.registry)
         self.token_verifications = Counter(
             "gateway_token_verifications",
@@ -61,6 +60,14 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+
+    def count_request(self, route: str, status: int) -> None:
+        """One HTTP response on `route` (a known path, or "other"); status 0: none was sent."""
+        counter = self._request_counters.get((route, status))
+        if counter is None:
+            # Label lookups take a lock and build a tuple; the set of (route, status) pairs is bounded.
+            counter = self._request_counters[route, status] = self.requests.labels(route, str(status))
+        counter.inc()
 
     def observe_upstream(self, method: str, status: int | None, seconds: float) -> None:
         self.upstream.labels(method, _status_label(status)).observe(seconds)
@@ -76,33 +83,6 @@ def _status_label(status: int | None) -> str:
     if status is None:
         return "none"
     return str(status) if status in _KNOWN_STATUSES else "other"
-
-
-class HTTPMetrics:
-    """Pure ASGI middleware counting each response by route and status."""
-
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, routes: Collection[str]) -> None:
-        self._app = app
-        self._metrics = metrics
-        self._routes = frozenset(routes)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        route = scope["path"] if scope["path"] in self._routes else "other"
-        status = "0"
-
-        async def counting_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = str(message["status"])
-            await send(message)
-
-        try:
-            await self._app(scope, receive, counting_send)
-        finally:
-            self._metrics.requests.labels(route, status).inc()
 
 
 class MetricsEndpoint:

@@ -1,54 +1,45 @@
-"""Request ids and the access log (pure ASGI middleware): one line per HTTP request, at its end.
+"""Request ids and the access log: one line per HTTP request, at its end (`gateway.edge.entry`).
 
 Every request gets an id: the caller's `x-request-id` when it is a plain token, else a fresh
-`uuid4().hex`. The id is echoed in the response, kept in `scope["state"]["request_id"]`, and set in
-`current_request_id` while the request runs, so `RequestIdFilter` stamps it on every record logged
-on the way (tool calls, upstream calls). Only `send` is wrapped: streamed (SSE) responses pass
-through chunk by chunk, and the line is written when the response ends, however it ends.
+`uuid4().hex`. The edge echoes it in the response, keeps it in `scope["state"]["request_id"]`, and
+sets `current_request_id` while the request runs, so `RequestIdFilter` stamps it on every record
+logged on the way (tool calls, upstream calls). Code deeper in the request (the transports, the
+protocol core, the OpenPhone client's observer) adds fields to the line with `annotate_current`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
-from collections.abc import MutableMapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Final
 
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-REQUEST_ID_HEADER: Final = "x-request-id"
+REQUEST_ID_HEADER: Final = b"x-request-id"
 TRUSTED_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
-# Under its own key, so an annotation never collides with what other code keeps in the state.
-ANNOTATIONS_KEY: Final = "access_log"
 
 access_logger = logging.getLogger("gateway.access")
 
 current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
-# The running request's `scope["state"]`, so code with no scope at hand (the protocol core, the
-# OpenPhone client's observer) can annotate the access line; tasks started inside inherit it.
-current_state: ContextVar[MutableMapping[str, Any] | None] = ContextVar("current_state", default=None)
 
 
-def annotate(
-    scope_state: MutableMapping[str, Any],
-    *,
-    principal: str | None = None,
-    tool: str | None = None,
-    upstream_status: int | None = None,
-    outcome: str | None = None,
-) -> None:
-    """Add fields to this request's access line; `principal` is a fingerprint, never a credential.
+@dataclass(slots=True)
+class AccessRecord:
+    """The fields of one request's access line that code deeper in the request fills in."""
 
-    `scope_state` is `scope["state"]` (`request.scope["state"]`). Fields left `None` are not
-    touched, and a later call overrides an earlier one.
-    """
-    given = {"principal": principal, "tool": tool, "upstream_status": upstream_status, "outcome": outcome}
-    annotations = scope_state.setdefault(ANNOTATIONS_KEY, {})
-    annotations.update({name: value for name, value in given.items() if value is not None})
+    request_id: str
+    # A fingerprint of the caller, never a credential.
+    principal: str | None = None
+    tool: str | None = None
+    upstream_status: int | None = None
+    outcome: str | None = None
+
+
+# The running request's record; tasks started inside the request inherit it.
+current_access: ContextVar[AccessRecord | None] = ContextVar("current_access", default=None)
 
 
 def annotate_current(
@@ -58,10 +49,21 @@ def annotate_current(
     upstream_status: int | None = None,
     outcome: str | None = None,
 ) -> None:
-    """`annotate` the request this code runs for, if any."""
-    state = current_state.get()
-    if state is not None:
-        annotate(state, principal=principal, tool=tool, upstream_status=upstream_status, outcome=outcome)
+    """Add fields to the access line of the request this code runs for, if any.
+
+    Fields left `None` are not touched, and a later call overrides an earlier one.
+    """
+    record = current_access.get()
+    if record is None:
+        return
+    if principal is not None:
+        record.principal = principal
+    if tool is not None:
+        record.tool = tool
+    if upstream_status is not None:
+        record.upstream_status = upstream_status
+    if outcome is not None:
+        record.outcome = outcome
 
 
 class RequestIdFilter(logging.Filter):
@@ -74,63 +76,30 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class RequestLog:
-    """Gives each HTTP request an id, echoes it in `x-request-id`, and logs one access line."""
-
-    def __init__(self, app: ASGIApp, *, trusted_request_id: re.Pattern[str] = TRUSTED_REQUEST_ID) -> None:
-        self.app = app
-        self._trusted_request_id = trusted_request_id
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = self._request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
-        echoed = (REQUEST_ID_HEADER.encode(), request_id.encode())
-        status = 0
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [
-                    (name, value) for name, value in message.get("headers", ()) if name.lower() != echoed[0]
-                ]
-                message = {**message, "headers": [*headers, echoed]}
-            await send(message)
-
-        started = time.perf_counter()
-        context_token = current_request_id.set(request_id)
-        state_token = current_state.set(state)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            current_state.reset(state_token)
-            current_request_id.reset(context_token)
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            _log_access(scope, state, request_id, status, duration_ms)
-
-    def _request_id(self, inbound: str | None) -> str:
+def request_id_for(inbound: bytes | None, trusted: re.Pattern[str] = TRUSTED_REQUEST_ID) -> str:
+    """The caller's `x-request-id` when it is a plain token, else a fresh one."""
+    if inbound is not None:
+        text = inbound.decode("latin-1")
         # fullmatch: a `$` would let a trailing newline through.
-        if inbound is not None and self._trusted_request_id.fullmatch(inbound):
-            return inbound
-        return uuid.uuid4().hex
+        if trusted.fullmatch(text):
+            return text
+    return uuid.uuid4().hex
 
 
-def _log_access(
-    scope: Scope, state: MutableMapping[str, Any], request_id: str, status: int, duration_ms: float
-) -> None:
+def log_access(scope: Scope, record: AccessRecord, status: int, duration_ms: float) -> None:
+    """Write the access line of the request in `scope` (status 0: it ended before any response)."""
     client = scope.get("client")
     fields: dict[str, Any] = {
-        "request_id": request_id,
+        "request_id": record.request_id,
         "method": scope["method"],
         # The path only: a query string can carry a session id or an OAuth code.
         "path": scope["path"],
         "status": status,
         "duration_ms": duration_ms,
         "client_ip": client[0] if client else None,
-        **state.get(ANNOTATIONS_KEY, {}),
+        "principal": record.principal,
+        "tool": record.tool,
+        "upstream_status": record.upstream_status,
+        "outcome": record.outcome,
     }
     access_logger.info("%s %s %d", fields["method"], fields["path"], status, extra=fields)

@@ -114,9 +114,14 @@ def _quality(params: list[str]) -> float:
 
 
 def render_http_error(request: Request, exc: Exception) -> Response:
-    """The JSON body of every refusal made before the protocol core: one sentence, nothing echoed."""
+    """Starlette's handler for `HTTPError`: `error_response`."""
     if not isinstance(exc, HTTPError):
         raise exc
+    return error_response(exc)
+
+
+def error_response(exc: HTTPError) -> Response:
+    """The JSON body of every refusal made before the protocol core: one sentence, nothing echoed."""
     slug = exc.error or _SLUGS.get(exc.status_code, "bad_request")
     return JSONResponse(
         {"error": slug, "error_description": exc.message}, status_code=exc.status_code, headers=exc.headers

@@ -1,4 +1,5 @@
-"""Request ids and the access log (`gateway/operations/request_log.py`), through uvicorn and a real client."""
+"""Request ids and the access log (`gateway/operations/request_log.py`, written by `gateway/edge/entry.py`),
+through uvicorn and a real client."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.operations.logs import JSONFormatter
-from gateway.operations.request_log import RequestIdFilter, RequestLog, annotate, current_request_id
+from gateway.operations.request_log import RequestIdFilter, annotate_current, current_request_id
 from tests.conftest import serve
+from tests.gateway.edge.around import edge_around
 
 pytestmark = pytest.mark.anyio
 
@@ -43,8 +45,8 @@ def hello_sync(request: Request) -> Response:
 
 
 async def annotated(request: Request) -> Response:
-    annotate(request.scope["state"], principal=FINGERPRINT, tool="send_message", outcome="error")
-    annotate(request.scope["state"], upstream_status=429, outcome="rate_limited")
+    annotate_current(principal=FINGERPRINT, tool="send_message", outcome="error")
+    annotate_current(upstream_status=429, outcome="rate_limited")
     return PlainTextResponse("done")
 
 
@@ -75,7 +77,7 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    """One uvicorn server for the module, the app wrapped in RequestLog."""
+    """One uvicorn server for the module, the app behind the edge."""
     app = Starlette(
         routes=[
             Route("/hello", hello),
@@ -87,7 +89,7 @@ def served() -> Iterator[Served]:
         ]
     )
     app.state.gate = threading.Event()
-    for url in serve(RequestLog(app)):
+    for url in serve(edge_around(app)):
         yield Served(url, app.state.gate)
 
 
@@ -280,8 +282,8 @@ async def raw_crash(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def test_exception_before_any_response_is_logged_with_status_0(json_log: JSONLog) -> None:
-    """The exception still propagates: the server, not this middleware, answers it."""
-    transport = httpx.ASGITransport(app=RequestLog(raw_crash))
+    """The exception still propagates: the server, not the edge, answers it."""
+    transport = httpx.ASGITransport(app=edge_around(raw_crash))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
         with pytest.raises(RuntimeError, match="before any response"):
             await client.get("/crash", headers={"x-request-id": "crash-2"})
@@ -296,7 +298,7 @@ async def test_request_id_context_ends_with_the_request(json_log: JSONLog) -> No
         seen.append(current_request_id.get())
         await PlainTextResponse("ok")(scope, receive, send)
 
-    transport = httpx.ASGITransport(app=RequestLog(app))
+    transport = httpx.ASGITransport(app=edge_around(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
         await client.get("/", headers={"x-request-id": "ctx-1"})
     assert seen == ["ctx-1"]
@@ -318,7 +320,7 @@ async def test_existing_scope_state_is_kept() -> None:
         pass
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "state": state}
-    await RequestLog(app)(scope, receive, send)
+    await edge_around(app)(scope, receive, send)
     assert seen == [state]
     assert seen[0] is state
     assert state["lifespan_resource"] == "kept"
@@ -339,7 +341,7 @@ async def test_other_scopes_pass_through_untouched(scope_type: str, json_log: JS
         pass
 
     scope: Scope = {"type": scope_type, "path": "/ws", "headers": []}
-    await RequestLog(app)(scope, receive, send)
+    await edge_around(app)(scope, receive, send)
     assert calls == [(scope, receive, send)]
     assert scope == {"type": scope_type, "path": "/ws", "headers": []}
     assert json_log.lines("gateway.access") == []
