@@ -24,13 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.edge.origin_guard import OriginGuard
 from gateway.edge.security_headers import SecurityHeaders
 from gateway.errors import HTTPError
+from gateway.operations.logs import current_request_id
 from gateway.operations.metrics import Metrics
 from gateway.operations.request_log import (
     REQUEST_ID_HEADER,
     TRUSTED_REQUEST_ID,
     AccessRecord,
     current_access,
-    current_request_id,
     log_access,
     request_id_for,
 )

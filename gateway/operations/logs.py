@@ -15,13 +15,13 @@ import logging
 import math
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 import orjson
-
-from gateway.operations.request_log import RequestIdFilter
 
 LOG_FIELDS: Final = (
     "request_id",
@@ -200,6 +200,20 @@ def session_ref(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:SESSION_REF_CHARS]
 
 
+# The id of the HTTP request being served (set by the edge), stamped on every record logged for it.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps `request_id` on records logged while a request is in flight (unless they carry one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = current_request_id.get()
+        if request_id is not None and "request_id" not in record.__dict__:
+            record.__dict__["request_id"] = request_id
+        return True
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object per record: `ts`, `level`, `logger`, `msg`, allow-listed extras, `exc_type`.
 
@@ -215,19 +229,38 @@ class JSONFormatter(logging.Formatter):
         self._second_text = ""
 
     def format(self, record: logging.LogRecord) -> str:
+        exc_type = record.exc_info[0] if record.exc_info else None
+        return self.line(
+            record.created,
+            record.levelname,
+            record.name,
+            _message(record),
+            record.__dict__,
+            exc_type.__name__ if exc_type is not None else None,
+        )
+
+    def line(
+        self,
+        created: float,
+        level: str,
+        logger: str,
+        message: str,
+        fields: Mapping[str, object],
+        exc_type: str | None = None,
+    ) -> str:
+        """The JSON line of a record with these parts; `fields` may hold anything, `LOG_FIELDS` are kept."""
         payload: dict[str, Any] = {
-            "ts": self._timestamp(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": self._redactor.redact(_message(record)),
+            "ts": self._timestamp(created),
+            "level": level,
+            "logger": logger,
+            "msg": self._redactor.redact(message),
         }
-        fields = record.__dict__
         for name in LOG_FIELDS:
             value = fields.get(name)
             if value is not None:
                 payload[name] = self._field(name, value)
-        if record.exc_info and record.exc_info[0] is not None:
-            payload["exc_type"] = record.exc_info[0].__name__
+        if exc_type is not None:
+            payload["exc_type"] = exc_type
         try:
             return orjson.dumps(payload).decode()
         except orjson.JSONEncodeError:
@@ -275,9 +308,7 @@ def configure_logging(level: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JSONFormatter())
-    handler.addFilter(RequestIdFilter())
+    handler = JSONLinesHandler(sys.stderr)
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -291,3 +322,67 @@ def configure_logging(level: str) -> None:
     # Its lines carry the query string; disabled rather than unhandled, so it stays off whatever
     # uvicorn.Config's access_log says.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+class JSONLinesHandler(logging.StreamHandler[TextIO]):
+    """The handler `configure_logging` installs: JSON lines on a stream, with `RequestIdFilter`.
+
+    It also writes a line straight from its fields (`log_fields`), without a `LogRecord`.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self.json = JSONFormatter()
+        self.setFormatter(self.json)
+        self.addFilter(RequestIdFilter())
+
+    def write_fields(self, created: float, logger: str, message: str, fields: Mapping[str, object]) -> None:
+        """Write the INFO line `format` would write for a record with these parts."""
+        try:
+            line = self.json.line(created, "INFO", logger, message, fields)
+            with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+                self.stream.write(line + self.terminator)
+                self.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"name": logger, "msg": message}))
+
+
+def log_fields(logger: logging.Logger, message: str, fields: Mapping[str, object]) -> None:
+    """Log `message` at INFO from `logger` with the `extra` `fields`, the line every request writes.
+
+    When every handler the record would reach is a `JSONLinesHandler` filtering with no more than
+    `RequestIdFilter`, the line is written to each straight from the fields: the same line, without
+    the `LogRecord`, filters and handler calls logging makes per record. Otherwise (another handler,
+    as tests and embedders add) the record goes through `logger.info` as any other. `fields` must
+    carry their own `request_id`.
+    """
+    if logger.disabled or not logger.isEnabledFor(logging.INFO):
+        return
+    direct = _direct_handlers(logger)
+    if direct is None:
+        logger.info(message, extra=dict(fields))
+        return
+    created = time.time()
+    for handler in direct:
+        handler.write_fields(created, logger.name, message, fields)
+
+
+def _direct_handlers(logger: logging.Logger) -> list[JSONLinesHandler] | None:
+    """The handlers an INFO record from `logger` reaches, as `Logger.callHandlers` finds them, if all
+    can take a line without a record; else None."""
+    if logger.filters:
+        return None
+    found: list[JSONLinesHandler] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if handler.level > logging.INFO:
+                continue
+            if not isinstance(handler, JSONLinesHandler) or any(
+                not isinstance(check, RequestIdFilter) for check in handler.filters
+            ):
+                return None
+            found.append(handler)
+        # Only the logging logger's own filters apply; a parent's do not, as in `callHandlers`.
+        current = current.parent if current.propagate else None
+    return found

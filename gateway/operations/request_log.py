@@ -2,8 +2,9 @@
 
 Every request gets an id: the caller's `x-request-id` when it is a plain token, else a fresh
 `uuid4().hex`. The edge echoes it in the response, keeps it in `scope["state"]["request_id"]`, and
-sets `current_request_id` while the request runs, so `RequestIdFilter` stamps it on every record
-logged on the way (tool calls, upstream calls). Code deeper in the request (the transports, the
+sets `gateway.operations.logs.current_request_id` while the request runs, so every record logged on
+the way (tool calls, upstream calls) carries it. The line goes out through `log_fields`: the JSON
+line any record gets, without building one. Code deeper in the request (the transports, the
 protocol core, the OpenPhone client's observer) adds fields to the line with `annotate_current`.
 """
 
@@ -18,12 +19,12 @@ from typing import Any, Final
 
 from starlette.types import Scope
 
+from gateway.operations.logs import log_fields
+
 REQUEST_ID_HEADER: Final = b"x-request-id"
 TRUSTED_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 access_logger = logging.getLogger("gateway.access")
-
-current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 @dataclass(slots=True)
@@ -66,16 +67,6 @@ def annotate_current(
         record.outcome = outcome
 
 
-class RequestIdFilter(logging.Filter):
-    """Stamps `request_id` on records logged while a request is in flight (unless they carry one)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        request_id = current_request_id.get()
-        if request_id is not None and "request_id" not in record.__dict__:
-            record.__dict__["request_id"] = request_id
-        return True
-
-
 def request_id_for(inbound: bytes | None, trusted: re.Pattern[str] = TRUSTED_REQUEST_ID) -> str:
     """The caller's `x-request-id` when it is a plain token, else a fresh one."""
     if inbound is not None:
@@ -102,4 +93,4 @@ def log_access(scope: Scope, record: AccessRecord, status: int, duration_ms: flo
         "upstream_status": record.upstream_status,
         "outcome": record.outcome,
     }
-    access_logger.info("%s %s %d", fields["method"], fields["path"], status, extra=fields)
+    log_fields(access_logger, f"{fields['method']} {fields['path']} {status}", fields)

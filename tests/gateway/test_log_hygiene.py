@@ -16,8 +16,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.operations.logs import JSONFormatter
-from gateway.operations.request_log import RequestIdFilter
+from gateway.operations.logs import JSONFormatter, RequestIdFilter
 from tests.conftest import free_port, make_settings, serve
 from tests.oauth.flow import tokens_for
 from tools.sandbox import SANDBOX_API_KEY

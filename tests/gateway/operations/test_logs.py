@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import re
@@ -19,13 +20,16 @@ from gateway.operations.logs import (
     DEFAULT_REDACTOR,
     LOG_FIELDS,
     JSONFormatter,
+    JSONLinesHandler,
     Redactor,
+    RequestIdFilter,
     configure_logging,
+    current_request_id,
     last_four,
+    log_fields,
     redact,
     session_ref,
 )
-from gateway.operations.request_log import RequestIdFilter, current_request_id
 
 BASE_FIELDS = ("ts", "level", "logger", "msg")
 TEN_DIGITS = re.compile(r"\d{10,}")
@@ -374,7 +378,7 @@ class TestConfigureLogging:
             assert (logger.handlers, logger.propagate, logger.level) == ([], True, logging.WARNING)
 
     def test_uvicorn_access_log_stays_off(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """RequestLog writes the access line; uvicorn's would carry the query string."""
+        """The edge writes the access line; uvicorn's would carry the query string."""
         configure_logging("INFO")
         logging.getLogger("uvicorn.access").info('127.0.0.1:5 - "GET /x?code=1 HTTP/1.1" 200')
         logging.getLogger("uvicorn.error").info("Started server process")
@@ -393,3 +397,114 @@ def test_the_timestamp_is_the_records_time_as_datetime_writes_it(created: float)
     moment = datetime.fromtimestamp(created, UTC)
     expected = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
     assert json.loads(formatter.format(record))["ts"] == expected
+
+
+ACCESS_FIELDS: dict[str, Any] = {
+    "request_id": "0123456789abcdef0123456789abcdef",
+    "method": "GET",
+    "path": "/calls/+14155550123/Bearer abc",
+    "status": 200,
+    "duration_ms": 1.5,
+    "client_ip": "127.0.0.1",
+    "principal": "9f86d081884c7d65",
+    "tool": None,
+    "upstream_ms": 12.25,
+    "not_allow_listed": "dropped",
+}
+
+
+class Collecting(logging.Handler):
+    """A handler of another kind: it keeps the records it is given."""
+
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def lone_logger() -> Iterator[logging.Logger]:
+    """A logger of its own, reaching only the handlers a test gives it."""
+    logger = logging.getLogger("tests.logs.fields")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    yield logger
+    logger.handlers.clear()
+    logger.disabled = False
+
+
+class TestLogFields:
+    def test_the_line_written_from_fields_is_the_line_of_the_record(
+        self, lone_logger: logging.Logger
+    ) -> None:
+        """Same fields, same redaction: only `ts` can differ, being taken a moment apart."""
+        stream = io.StringIO()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        log_fields(lone_logger, "GET /calls/+14155550123 200", ACCESS_FIELDS)
+        (written,) = (json.loads(line) for line in stream.getvalue().splitlines())
+        record = logging.LogRecord(
+            lone_logger.name, logging.INFO, __file__, 1, "GET /calls/+14155550123 200", None, None
+        )
+        record.__dict__.update(ACCESS_FIELDS)
+        formatted = json.loads(JSONFormatter().format(record))
+        assert {name: value for name, value in written.items() if name != "ts"} == {
+            name: value for name, value in formatted.items() if name != "ts"
+        }
+        assert (written["msg"], written["path"]) == (
+            "GET /calls/+…0123 200",
+            "/calls/+…0123/Bearer [redacted]",
+        )
+        assert "not_allow_listed" not in written
+
+    def test_another_handler_gets_a_record_and_every_handler_one_line(
+        self, lone_logger: logging.Logger
+    ) -> None:
+        stream = io.StringIO()
+        records: list[logging.LogRecord] = []
+        collecting = Collecting(records)
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        lone_logger.addHandler(collecting)
+        log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
+        (record,) = records
+        assert (record.getMessage(), record.__dict__["request_id"]) == (
+            "GET /x 200",
+            ACCESS_FIELDS["request_id"],
+        )
+        assert len(stream.getvalue().splitlines()) == 1
+
+    def test_a_filter_on_the_logger_is_honoured(self, lone_logger: logging.Logger) -> None:
+        stream = io.StringIO()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        lone_logger.addFilter(lambda record: False)
+        try:
+            log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
+        finally:
+            lone_logger.filters.clear()
+        assert stream.getvalue() == ""
+
+    @pytest.mark.parametrize("switch", ["level", "disabled", "handler-level"])
+    def test_nothing_is_written_when_the_level_or_switches_say_so(
+        self, lone_logger: logging.Logger, switch: str
+    ) -> None:
+        stream = io.StringIO()
+        handler = JSONLinesHandler(stream)
+        lone_logger.addHandler(handler)
+        if switch == "level":
+            lone_logger.setLevel(logging.WARNING)
+        elif switch == "disabled":
+            lone_logger.disabled = True
+        else:
+            handler.setLevel(logging.WARNING)
+        log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
+        assert stream.getvalue() == ""
+
+    def test_a_stream_that_fails_never_fails_the_caller(
+        self, lone_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stream = io.StringIO()
+        stream.close()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
+        assert "Logging error" in capsys.readouterr().err

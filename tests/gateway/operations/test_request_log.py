@@ -21,8 +21,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.operations.logs import JSONFormatter
-from gateway.operations.request_log import RequestIdFilter, annotate_current, current_request_id
+from gateway.operations.logs import JSONFormatter, RequestIdFilter, current_request_id
+from gateway.operations.request_log import annotate_current
 from tests.conftest import serve
 from tests.gateway.edge.around import edge_around
 
