@@ -158,10 +158,12 @@ class Tool(Generic[InT, OutT]):
             output = await self.handler(parsed, context)
         except ToolError as exc:
             return error_result(str(exc))
-        structured = output.model_dump(mode="json", by_alias=True)
+        # Serialised once: the text copy is that JSON, and `structuredContent` the same JSON
+        # spliced in as it is when the response is encoded (orjson.Fragment); nothing here reads it.
+        structured = output.model_dump_json(by_alias=True)
         return {
-            "content": [{"type": "text", "text": orjson.dumps(structured).decode()}],
-            "structuredContent": structured,
+            "content": [{"type": "text", "text": structured}],
+            "structuredContent": orjson.Fragment(structured),
             "isError": False,
         }
 

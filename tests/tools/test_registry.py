@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -302,7 +303,8 @@ def test_status_texts_fit_openai_limit() -> None:
 
 @pytest.mark.anyio
 async def test_run_success_gives_structured_content_and_a_compact_json_copy() -> None:
-    result = await echo_tool().run({"text": "hi", "times": 2}, CONTEXT)
+    """`structuredContent` is held serialised (an `orjson.Fragment`): compared as it is written."""
+    result = orjson.loads(orjson.dumps(await echo_tool().run({"text": "hi", "times": 2}, CONTEXT)))
     assert result == {
         "content": [{"type": "text", "text": '{"echoedText":"hihi","times":2}'}],
         "structuredContent": {"echoedText": "hihi", "times": 2},
