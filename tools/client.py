@@ -98,6 +98,9 @@ class OpenPhoneClient:
                 headers={"Accept": "application/json", "User-Agent": _USER_AGENT},
                 auto_decompress=True,
                 trust_env=False,
+                # One session serves every user's key: a cookie one answer set must never ride along
+                # on another user's request (and the jar's per-request lookup is saved too).
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
