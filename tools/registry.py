@@ -207,8 +207,10 @@ class ToolRegistry:
         for tool in self.tools:
             if tool.view is not None and self._views.setdefault(tool.view.uri, tool.view) != tool.view:
                 raise ToolDeclarationError(f"two different views are named {tool.view.uri}")
+        # Each entry built once (its JSON Schemas are most of start-up's app building), shared by audiences.
+        entries = [(tool.name, tool.describe()) for tool in self.tools]
         self._listings = {
-            audience: [tool.describe() for tool in self.tools if tool.name in names]
+            audience: [entry for name, entry in entries if name in names]
             for audience, names in self._names.items()
         }
 
