@@ -39,6 +39,7 @@ def loaded_at_start() -> frozenset[str]:
         pytest.param("mcp_types", id="mcp-types-whose-names-the-gateway-writes-itself"),
         pytest.param("jinja2", id="jinja2-for-the-pages"),
         pytest.param("tools.sandbox", id="the-sandbox-without-sandbox-on"),
+        pytest.param("limits", id="limits-for-the-oauth-throttle"),
     ],
 )
 def test_start_up_does_not_load(module: str, loaded_at_start: frozenset[str]) -> None:
