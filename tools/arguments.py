@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 
 class Arguments(BaseModel):
-    """Base of every tool input model."""
+    """Base of every tool input model; each is built when first used (tools/list reads tools.schemas)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -22,6 +22,7 @@ class Arguments(BaseModel):
         validate_by_alias=True,
         extra="forbid",
         frozen=True,
+        defer_build=True,
     )
 
 

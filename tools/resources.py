@@ -16,10 +16,16 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
 class Wire(BaseModel):
-    """Base of every model that crosses a wire: camelCase outside, snake_case inside."""
+    """Base of every model that crosses a wire: camelCase outside, snake_case inside. Each is built when
+    first used (tools/list reads tools.schemas)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="ignore", frozen=True
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="ignore",
+        frozen=True,
+        defer_build=True,
     )
 
 
