@@ -13,11 +13,13 @@ import timeit
 from collections.abc import Callable
 from typing import Final
 
+import httpx
+
 from gateway.keys import ServerKeys, generate_secret_key
 from gateway.settings import decode_secret_key
 from oauth.sealing import Claims, Sealer, TokenType
-from tests.benchmarks.processes import REPO, Cores, Server, pinned_to, python_command
-from tests.benchmarks.targets import gateway
+from tests.benchmarks.processes import HOST, REPO, Cores, free_port, pinned_to, python_command, running
+from tests.benchmarks.targets import gateway_command, gateway_environment
 from tests.benchmarks.throughput import Target, check_answer, envelope_call
 from tools.sandbox import SANDBOX_API_KEY
 
@@ -69,24 +71,32 @@ def sealing() -> dict[str, float]:
     return {"seal_us": seal_us, "open_first_us": statistics.median(first) * 1e6, "open_again_us": again_us}
 
 
-def _first_call(server: Server, secret_key: str) -> None:
-    """One 2026-07-28 `tools/call` (no handshake to make first) with a Bearer sealed by the server's key,
-    as its token endpoint would seal it; raises unless it answers with the sandbox's data."""
-    sealer = Sealer(ServerKeys((decode_secret_key(secret_key),)), server.url)
-    token = sealer.seal(_access_claims(sealer, f"{server.url}/mcp", SANDBOX_API_KEY))
-    check_answer(Target("first tools/call", envelope_call(server.url, {"authorization": f"Bearer {token}"})))
+def _first_call(port: int, secret_key: str) -> Target:
+    """A 2026-07-28 `tools/call` (no handshake to make first) with a Bearer sealed by the key of the
+    server that will listen on `port`, as its token endpoint would seal it."""
+    url = f"http://{HOST}:{port}"
+    sealer = Sealer(ServerKeys((decode_secret_key(secret_key),)), url)
+    token = sealer.seal(_access_claims(sealer, f"{url}/mcp", SANDBOX_API_KEY))
+    return Target("first tools/call", envelope_call(url, {"authorization": f"Bearer {token}"}))
 
 
 def _start_once(cores: Cores) -> tuple[float, float, float]:
     """Seconds from exec to the first 200 on /healthz and to the first answered Bearer tools/call, and
-    the resident MiB of the process, idle, after that call (so what loads late is counted)."""
-    secret_key = generate_secret_key()
-    started = time.perf_counter()
-    with gateway(None, cores, name="gateway (start-up)", SECRET_KEYS=secret_key) as server:
-        healthz = time.perf_counter() - started
-        _first_call(server, secret_key)
-        first_call = time.perf_counter() - started
-        return healthz, first_call, server.info.memory_info().rss / 2**20
+    the resident MiB of the process, idle, after that call (so what loads late is counted).
+
+    The call, its token and its HTTP client are made before the exec: only the server's time counts.
+    """
+    secret_key, port = generate_secret_key(), free_port()
+    call = _first_call(port, secret_key)
+    command, environment = gateway_command(port, sandbox=True), gateway_environment(port, None)
+    environment["SECRET_KEYS"] = secret_key
+    with httpx.Client() as client:
+        started = time.perf_counter()
+        with running("gateway (start-up)", command, port, cpu=cores.server, env=environment) as server:
+            healthz = time.perf_counter() - started
+            check_answer(call, client)
+            first_call = time.perf_counter() - started
+            return healthz, first_call, server.info.memory_info().rss / 2**20
 
 
 def _start_figures(runs: list[tuple[float, float, float]]) -> dict[str, float]:
