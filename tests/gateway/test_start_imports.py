@@ -40,6 +40,7 @@ def loaded_at_start() -> frozenset[str]:
         pytest.param("jinja2", id="jinja2-for-the-pages"),
         pytest.param("tools.sandbox", id="the-sandbox-without-sandbox-on"),
         pytest.param("limits", id="limits-for-the-oauth-throttle"),
+        pytest.param("pydantic_settings", id="pydantic-settings-which-the-settings-do-without"),
     ],
 )
 def test_start_up_does_not_load(module: str, loaded_at_start: frozenset[str]) -> None:
