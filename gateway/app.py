@@ -47,7 +47,6 @@ from tools.catalog import build_registry
 from tools.client import Observer, OpenPhoneClient
 from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
-from tools.sandbox import create_sandbox_app
 
 SSE_PATH: Final = "/sse"
 HEALTH_PATH: Final = "/healthz"
@@ -85,6 +84,8 @@ def build_openphone(
 ) -> OpenPhone:
     """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
     if upstream is None and settings.sandbox:
+        from tools.sandbox import create_sandbox_app  # only with --sandbox: a production start never loads it
+
         upstream = create_sandbox_app()
     client = OpenPhoneClient(
         base_url=settings.openphone_api_base,

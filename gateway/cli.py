@@ -22,7 +22,6 @@ from gateway.operations.logs import configure_logging
 from gateway.operations.tuning import raise_open_file_limit, tune_garbage_collector
 from gateway.settings import Settings, load_settings
 from tools.docs import tools_table
-from tools.sandbox import SANDBOX_API_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +114,8 @@ def serve(settings: Settings) -> None:
     )
     logger.info("serving MCP at %s/mcp (legacy SSE at %s/sse)", settings.public_url, settings.public_url)
     if settings.sandbox:
+        from tools.sandbox import SANDBOX_API_KEY  # only with --sandbox: a production start never loads it
+
         # The demo key is public (README); it opens nothing but the simulated workspace. Phrased so the
         # log redactor, which blanks credential headers, leaves it readable.
         logger.info("sandbox: OpenPhone is simulated; its public demo API key is %s", SANDBOX_API_KEY)

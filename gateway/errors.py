@@ -14,13 +14,15 @@ GatewayError
     ├── ResourceNotFound     -32002: resources/read of an unknown URI (before 2026-07-28)
     ├── HeaderMismatch       -32020: an HTTP routing header disagrees with the body (2026-07-28)
     └── UnsupportedProtocolVersion  -32022: the requested revision is not served (2026-07-28)
+
+The codes are JSON-RPC 2.0 §5.1's and MCP's. They are written here rather than read from
+`mcp_types.jsonrpc`, whose package import alone costs more start-up than the rest of the protocol core;
+tests/gateway/test_mcp_types_agreement.py holds each one to the library's value.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
-
-from mcp_types import jsonrpc as codes
 
 
 class GatewayError(Exception):
@@ -77,7 +79,7 @@ class SessionNotFound(HTTPError):
 class JSONRPCError(GatewayError):
     """A JSON-RPC 2.0 error; `code` is the wire code and `data` optional structured detail."""
 
-    code: ClassVar[int] = codes.INTERNAL_ERROR
+    code: ClassVar[int] = -32603
 
     def __init__(self, message: str, data: Any = None) -> None:
         super().__init__(message)
@@ -95,43 +97,43 @@ class JSONRPCError(GatewayError):
 class ParseError(JSONRPCError):
     """Raised when a body is not valid JSON."""
 
-    code = codes.PARSE_ERROR
+    code = -32700
 
 
 class InvalidRequest(JSONRPCError):
     """Raised when a body is JSON but not a valid JSON-RPC request, or is a batch where none is allowed."""
 
-    code = codes.INVALID_REQUEST
+    code = -32600
 
 
 class MethodNotFound(JSONRPCError):
     """Raised when a method does not exist in the revision the request speaks."""
 
-    code = codes.METHOD_NOT_FOUND
+    code = -32601
 
 
 class InvalidParams(JSONRPCError):
     """Raised when a request's params do not fit the method."""
 
-    code = codes.INVALID_PARAMS
+    code = -32602
 
 
 class InternalError(JSONRPCError):
     """Raised for a server-side failure; the message never carries details of it."""
 
-    code = codes.INTERNAL_ERROR
+    code = -32603
 
 
 class HeaderMismatch(JSONRPCError):
     """Raised when MCP-Protocol-Version, Mcp-Method or Mcp-Name disagree with the body (2026-07-28)."""
 
-    code = codes.HEADER_MISMATCH
+    code = -32020
 
 
 class UnsupportedProtocolVersion(JSONRPCError):
     """Raised when a request names a protocol revision this server does not serve."""
 
-    code = codes.UNSUPPORTED_PROTOCOL_VERSION
+    code = -32022
 
 
 class ResourceNotFound(JSONRPCError):

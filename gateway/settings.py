@@ -1,6 +1,8 @@
 """Settings: built once from the environment at start-up and passed down; nothing else reads it.
 
 A missing or malformed value stops start-up with one line naming the variable (`SettingsError`).
+`load_settings` reads each field's variable (any case) from the environment as text; the model turns
+the text into values, so `Settings(...)` built directly (as tests do) reads no environment.
 """
 
 from __future__ import annotations
@@ -9,12 +11,20 @@ import base64
 import binascii
 import ipaddress
 import logging
+import os
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gateway.errors import SettingsError
 from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
@@ -31,7 +41,8 @@ OPENPHONE_RATE_LIMIT = 10.0
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 
-CommaList = Annotated[tuple[str, ...], NoDecode]
+# Written in the environment as comma-separated text (the `mode="before"` validators split it).
+CommaList = tuple[str, ...]
 
 
 def _split_commas(value: Any) -> Any:
@@ -72,15 +83,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every setting the gateway reads, validated; the instance is frozen."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=False)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     port: int = Field(default=8000, ge=0, le=65535)
     host: str = "127.0.0.1"
     public_url: str = ""
-    secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    secret_keys: tuple[SecretStr, ...] = ()
     gateway_env: Literal["development", "production"] = "development"
     openphone_api_base: str = OPENPHONE_API_BASE
     openphone_api_key: SecretStr | None = None
@@ -264,8 +275,12 @@ def load_settings(**overrides: Any) -> Settings:
 
     Raises `SettingsError` with one line naming the first bad variable, never its value.
     """
+    environment = {
+        name.lower(): value for name, value in os.environ.items() if name.lower() in Settings.model_fields
+    }
+    given = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+        return Settings.model_validate(environment | given)
     except ValidationError as exc:
         raise SettingsError(describe_settings_error(exc)) from None
 

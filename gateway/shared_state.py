@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from limits.aio.storage import MemoryStorage, Storage
+from typing import TYPE_CHECKING
 
 from gateway.keys import ServerKeys
 from gateway.protocol.inflight import Canceller, InFlightCalls
@@ -19,6 +18,9 @@ from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
 from tools.rate_limit import KeyedRateLimiter, Pacer
+
+if TYPE_CHECKING:
+    from limits.aio.storage import Storage
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -35,7 +37,8 @@ class SharedState:
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
-    throttle_storage: Storage
+    # None: the throttle keeps its windows in this process (and loads `limits` only when first used).
+    throttle_storage: Storage | None
     # Readiness checks by name: `/readyz` answers 503 naming the one that fails.
     checks: dict[str, Check]
     start: Callable[[], Awaitable[None]] = field(default=_nothing)
@@ -57,6 +60,6 @@ def build_shared_state(
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),
-        throttle_storage=MemoryStorage(),
+        throttle_storage=None,
         checks={"store": store.ping},
     )

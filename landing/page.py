@@ -16,11 +16,11 @@ from starlette.staticfiles import StaticFiles
 
 from gateway.settings import Settings
 from landing.content import landing_content
-from landing.templating import STATIC_DIR, static_url, template_environment
+from landing.templating import STATIC_DIR, Templates, static_url
 from tools.registry import ToolRegistry
 
 NONCE_BYTES: Final = 16
-_TEMPLATES: Final = template_environment()
+_TEMPLATES: Final = Templates()
 
 
 def page_headers(nonce: str) -> dict[str, str]:
@@ -44,11 +44,12 @@ class LandingPage:
         self._content = landing_content(settings, registry)
         self._static = static_url(settings.public_path)
         self._home = f"{settings.public_path}/"
-        self._template = _TEMPLATES.get_template("landing.html")
 
     async def respond(self, request: Request) -> HTMLResponse:
         nonce = secrets.token_urlsafe(NONCE_BYTES)
-        html = self._template.render(nonce=nonce, static=self._static, home=self._home, page=self._content)
+        html = _TEMPLATES.get("landing.html").render(
+            nonce=nonce, static=self._static, home=self._home, page=self._content
+        )
         return HTMLResponse(html, headers=page_headers(nonce))
 
 

@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 from starlette.responses import HTMLResponse
 
 from gateway.edge.auth import MAX_API_KEY_CHARS
-from landing.templating import static_url, template_environment
+from landing.templating import Templates, static_url
 from oauth.registration import RegisteredClient
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
 CONSENT_SECONDS: Final = 600
-_TEMPLATES: Final = template_environment(Path(__file__).parent / "templates")
+_TEMPLATES: Final = Templates(Path(__file__).parent / "templates")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class ConsentPages:
         status_code: int = 200,
     ) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get_template("consent.html").render(
+        html = _TEMPLATES.get("consent.html").render(
             nonce=nonce,
             action=action,
             client_name=client.display_name,
@@ -111,7 +111,7 @@ class ConsentPages:
     def error(self, message: str, status_code: int = 400, return_url: str | None = None) -> HTMLResponse:
         """The error page; `return_url` adds a link back to the client, followed only by the user."""
         nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get_template("error.html").render(
+        html = _TEMPLATES.get("error.html").render(
             nonce=nonce,
             message=message,
             return_url=return_url,

@@ -7,6 +7,7 @@ every machine). A storage that fails lets the request through: the endpoints beh
 fail closed on their own when Redis is down, and a throttle must not lock everyone out.
 The client IP is the connection's, which uvicorn rewrites from `X-Forwarded-For` only for the
 proxies in `FORWARDED_ALLOW_IPS`; an IPv6 client counts by its /64 (`rate_limit_key`).
+`limits` is loaded by the first throttled request, not at start-up: no MCP request ever needs it.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Final
-
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
 
 from gateway.edge.client_address import rate_limit_key
 from oauth.errors import TooManyRequests
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.aio.storage import Storage
+    from limits.aio.strategies import MovingWindowRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +36,31 @@ class Throttle:
     """`per_minute` requests per client IP to /register and POST /authorize, three times that to /token."""
 
     def __init__(self, per_minute: int, storage: Storage | None = None) -> None:
-        self._limits: dict[str, RateLimitItem] = {
-            "register": RateLimitItemPerMinute(per_minute),
-            "consent": RateLimitItemPerMinute(per_minute),
-            "token": RateLimitItemPerMinute(per_minute * TOKEN_MULTIPLIER),
+        """`storage` None keeps the windows in this process."""
+        self._per_minute = per_minute
+        self._storage = storage
+
+    @cached_property
+    def _limits(self) -> dict[str, RateLimitItem]:
+        from limits import RateLimitItemPerMinute
+
+        return {
+            "register": RateLimitItemPerMinute(self._per_minute),
+            "consent": RateLimitItemPerMinute(self._per_minute),
+            "token": RateLimitItemPerMinute(self._per_minute * TOKEN_MULTIPLIER),
         }
-        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+
+    @cached_property
+    def _limiter(self) -> MovingWindowRateLimiter:
+        from limits.aio.storage import MemoryStorage
+        from limits.aio.strategies import MovingWindowRateLimiter
+
+        return MovingWindowRateLimiter(self._storage or MemoryStorage())
 
     async def check(self, endpoint: str, client_ip: str) -> None:
         """Count one request; TooManyRequests (with Retry-After) once the window is full."""
+        from limits.errors import StorageError
+
         item = self._limits[endpoint]
         key = rate_limit_key(client_ip)
         try:

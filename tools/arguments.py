@@ -10,19 +10,14 @@ from datetime import UTC
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+
+from tools.resources import CAMEL_CASE
 
 
 class Arguments(BaseModel):
-    """Base of every tool input model."""
+    """Base of every tool input model (CAMEL_CASE); an unknown argument is an error."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        extra="forbid",
-        frozen=True,
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="forbid")
 
 
 class NoArguments(Arguments):

@@ -23,6 +23,7 @@ from tools.contacts import (
 from tools.messages import FETCH_MESSAGES, GET_MESSAGE, LIST_CONVERSATIONS, READ_THREAD, SEND_MESSAGE
 from tools.phone_numbers import GET_PHONE_NUMBER, LIST_PHONE_NUMBERS
 from tools.registry import Tool, ToolRegistry
+from tools.schemas import published_schemas
 from tools.users import GET_USER, LIST_USERS
 
 OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
@@ -61,5 +62,5 @@ CHATGPT_TOOLS: Final = (
 
 
 def build_registry(chatgpt_tools: Collection[str] = CHATGPT_TOOLS) -> ToolRegistry:
-    """The registry of every tool this gateway serves."""
-    return ToolRegistry(OPENPHONE_TOOLS, chatgpt_tools=chatgpt_tools)
+    """The registry of every tool this gateway serves, with the schemas published for them."""
+    return ToolRegistry(OPENPHONE_TOOLS, chatgpt_tools=chatgpt_tools, schemas=published_schemas())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
@@ -102,15 +102,21 @@ class Tool(Generic[InT, OutT]):
     view: View | None = None
     is_app_only: bool = False
 
-    def describe(self) -> dict[str, Any]:
-        """The tools/list entry."""
+    def schemas(self) -> dict[str, Any]:
+        """`inputSchema` and `outputSchema`: the JSON Schemas pydantic generates from the two models."""
+        return {
+            "inputSchema": self.input_model.model_json_schema(by_alias=True),
+            "outputSchema": self.output_model.model_json_schema(by_alias=True, mode="serialization"),
+        }
+
+    def describe(self, schemas: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The tools/list entry; `schemas` are what `schemas()` returns, generated when not given."""
         security = [{"type": "oauth2", "scopes": [self.scope]}]
         return {
             "name": self.name,
             "title": self.title,
             "description": self.description,
-            "inputSchema": self.input_model.model_json_schema(by_alias=True),
-            "outputSchema": self.output_model.model_json_schema(by_alias=True, mode="serialization"),
+            **(schemas if schemas is not None else self.schemas()),
             "annotations": self.annotations.to_wire(self.title),
             "securitySchemes": security,
             "_meta": {
@@ -176,11 +182,13 @@ class ToolRegistry:
     handle well, plus the app-only helpers its views call (hidden from its model by
     `openai/visibility: private`) whose scope one of those tools needs too. A tool outside an
     audience's set is unknown to that audience, for listing and calls. `views` are the distinct
-    views of all tools, in declaration order.
+    views of all tools, in declaration order. `schemas` holds tools' schemas generated ahead of time
+    (`tools.schemas`), by name; any tool missing from it has its schemas generated here.
     """
 
     tools: Sequence[Tool[Any, Any]]
     chatgpt_tools: Collection[str] | None = None
+    schemas: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     _by_name: dict[str, Tool[Any, Any]] = field(init=False)
     _listings: dict[Audience, list[dict[str, Any]]] = field(init=False)
     _names: dict[Audience, frozenset[str]] = field(init=False)
@@ -209,8 +217,10 @@ class ToolRegistry:
         for tool in self.tools:
             if tool.view is not None and self._views.setdefault(tool.view.uri, tool.view) != tool.view:
                 raise ToolDeclarationError(f"two different views are named {tool.view.uri}")
+        # Each entry built once, shared by the audiences.
+        entries = [(tool.name, tool.describe(self.schemas.get(tool.name))) for tool in self.tools]
         self._listings = {
-            audience: [tool.describe() for tool in self.tools if tool.name in names]
+            audience: [entry for name, entry in entries if name in names]
             for audience, names in self._names.items()
         }
 

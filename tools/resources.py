@@ -7,20 +7,24 @@ field never breaks a tool; timestamps stay ISO 8601 strings as OpenPhone sends t
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
+# Tool inputs and the wire models: camelCase outside, snake_case inside, immutable, and each built when
+# first used, not at start-up (tools/list reads `tools.schemas`).
+CAMEL_CASE: Final = ConfigDict(
+    alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, frozen=True, defer_build=True
+)
+
 
 class Wire(BaseModel):
-    """Base of every model that crosses a wire: camelCase outside, snake_case inside."""
+    """Base of every model that crosses a wire (CAMEL_CASE); fields OpenPhone adds are ignored."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, extra="ignore", frozen=True
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="ignore")
 
 
 class Message(Wire):

@@ -17,15 +17,17 @@ GC_THRESHOLDS: Final = (7_000, 10, 10)
 
 
 def tune_garbage_collector() -> None:
-    """Keep the collector off what lives as long as the process, and make young collections rarer.
+    """Keep the collector off what lives as long as the process, make young collections rarer, and
+    turn the collector on (`gateway.__main__` starts with it off).
 
     Everything alive once the app is built (modules, the app, the tool catalogue, phone-number
     metadata) lives until exit, yet every full collection scanned it again. `gc.freeze` moves it out
-    of the collector's sight.
+    of the collector's sight. It is not collected first: that full collection cost 25-45 ms of every
+    cold start to free about 1 MiB of start-up garbage, which now stays frozen.
     """
-    gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    gc.enable()
 
 
 def raise_open_file_limit() -> int:

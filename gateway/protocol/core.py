@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from mcp_types import SERVER_INFO_META_KEY
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from gateway.errors import (
@@ -45,6 +44,8 @@ CATALOGUE_CACHE_SCOPE: Final = "private"
 CACHEABLE_METHODS: Final = frozenset(
     {"server/discover", "tools/list", "resources/list", "resources/templates/list", "resources/read"}
 )
+# 2026-07-28: every result names its server under this key (`mcp_types`' own; test_mcp_types_agreement.py).
+SERVER_INFO_META_KEY: Final = "io.modelcontextprotocol/serverInfo"
 # One batch is one HTTP request: its items share one body and one answer, so they are few. Bounds the
 # answer's size (a tools/list is ~40 KB) and the upstream calls one request can start (review #1).
 MAX_BATCH_ITEMS: Final = 32

@@ -15,12 +15,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
-
 from gateway.errors import HeaderMismatch, InvalidParams, UnsupportedProtocolVersion
 from gateway.protocol.jsonrpc import ClientResponse, Message, Request
 from gateway.protocol.versions import MODERN_REVISIONS, SUPPORTED_REVISIONS
 
+# 2026-07-28 basic/index "Per-request protocol fields"; the same as `mcp_types`' (held by
+# tests/gateway/test_mcp_types_agreement.py, as the runtime does not import that package).
+PROTOCOL_VERSION_META_KEY: Final = "io.modelcontextprotocol/protocolVersion"
+CLIENT_CAPABILITIES_META_KEY: Final = "io.modelcontextprotocol/clientCapabilities"
 NAME_BEARING_PARAMS: Final[Mapping[str, str]] = {
     "tools/call": "name",
     "resources/read": "uri",

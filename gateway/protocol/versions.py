@@ -1,24 +1,20 @@
 """The MCP protocol revisions this gateway speaks, and the rules that differ between them.
 
 Revisions up to 2025-11-25 are reached through the `initialize` handshake; 2026-07-28 is the
-stateless per-request envelope. The registry of names comes from `mcp_types.version`, so the
-gateway and the official SDK agree on what a revision is called.
+stateless per-request envelope. The names are the official SDK's registry (`mcp_types.version`),
+so the gateway and the SDK agree on what a revision is called; they are written here because
+importing `mcp_types` costs more start-up than the whole protocol core, and
+tests/gateway/test_mcp_types_agreement.py fails the build if the two registries ever differ.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from mcp_types.version import (
-    HANDSHAKE_PROTOCOL_VERSIONS,
-    LATEST_HANDSHAKE_VERSION,
-    MODERN_PROTOCOL_VERSIONS,
-)
-
-HANDSHAKE_REVISIONS: Final[tuple[str, ...]] = HANDSHAKE_PROTOCOL_VERSIONS
-MODERN_REVISIONS: Final[tuple[str, ...]] = MODERN_PROTOCOL_VERSIONS
+HANDSHAKE_REVISIONS: Final[tuple[str, ...]] = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+MODERN_REVISIONS: Final[tuple[str, ...]] = ("2026-07-28",)
 SUPPORTED_REVISIONS: Final[tuple[str, ...]] = (*HANDSHAKE_REVISIONS, *MODERN_REVISIONS)
-NEWEST_HANDSHAKE_REVISION: Final[str] = LATEST_HANDSHAKE_VERSION
+NEWEST_HANDSHAKE_REVISION: Final[str] = HANDSHAKE_REVISIONS[-1]
 
 # 2025-06-18 transports: a request without MCP-Protocol-Version SHOULD be taken as 2025-03-26.
 UNHEADERED_REVISION: Final[str] = "2025-03-26"

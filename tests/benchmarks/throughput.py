@@ -97,10 +97,11 @@ def initialize(url: str, auth: dict[str, str]) -> None:
     ).raise_for_status()
 
 
-def check_answer(target: Target) -> None:
-    """One request outside the load: a 200 whose JSON-RPC result carries the upstream's data."""
+def check_answer(target: Target, client: httpx.Client | None = None) -> None:
+    """One request outside the load (on `client` if given): a 200 whose JSON-RPC result carries the
+    upstream's data."""
     request = target.request
-    response = httpx.request(
+    response = (client or httpx).request(
         request.method, request.url, headers=dict(request.headers), content=request.body, timeout=10
     )
     answer: Any = response.json() if response.status_code == 200 else None

@@ -138,14 +138,38 @@ def test_sandbox_start_up_logs_the_demo_key_readably_as_json(
 
 def test_serving_freezes_the_start_up_heap_and_raises_the_young_threshold() -> None:
     before = gc.get_threshold()
+    gc.disable()
     try:
         tune_garbage_collector()
         assert gc.get_threshold() == GC_THRESHOLDS
         assert GC_THRESHOLDS[0] > before[0]
         assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+        gc.enable()
+
+
+# Records whether the collector ran while the app factory's module was loading, then runs `keygen`.
+COLLECTOR_PROBE = """
+import gc, sys
+seen = []
+def watch(event, args):
+    if event == "import" and args[0] == "gateway.app":
+        seen.append(gc.isenabled())
+sys.addaudithook(watch)
+sys.argv = ["openphone-mcp", "keygen"]
+from gateway.__main__ import main
+status = main()
+print(seen, status)
+"""
+
+
+def test_the_command_loads_the_gateway_with_the_collector_off() -> None:
+    """`gateway.__main__` (the console script's entry point) turns the collector off before importing."""
+    done = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[False] 0"
 
 
 def test_serving_may_open_as_many_files_as_the_hard_limit_allows() -> None:

@@ -55,6 +55,17 @@ def test_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert (settings.port, settings.public_url) == (9001, "https://mcp.example.test")
 
 
+def test_variable_names_are_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("Port", "9003")
+    assert load_settings().port == 9003
+
+
+def test_settings_built_directly_read_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only `load_settings` reads the environment: a `Settings(...)` is exactly what it was given."""
+    monkeypatch.setenv("PORT", "9001")
+    assert Settings().port == 8000
+
+
 def test_cli_overrides_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "9001")
     assert load_settings(port=9002).port == 9002
@@ -174,14 +185,14 @@ def test_production_accepts_plain_http_on_loopback(monkeypatch: pytest.MonkeyPat
 
 def test_client_ip_header_is_a_header_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLIENT_IP_HEADER", "Fly-Client-IP")
-    assert Settings().client_ip_header == "fly-client-ip"
+    assert load_settings().client_ip_header == "fly-client-ip"
     monkeypatch.setenv("CLIENT_IP_HEADER", "Fly Client: IP")
     assert settings_error().startswith("invalid setting CLIENT_IP_HEADER:")
 
 
 def test_forwarded_allow_ips_must_be_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "172.16.0.0/12,fdaa::/16,*")
-    assert Settings().forwarded_allow_ips == ("172.16.0.0/12", "fdaa::/16", "*")
+    assert load_settings().forwarded_allow_ips == ("172.16.0.0/12", "fdaa::/16", "*")
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "proxy.internal")
     assert settings_error() == (
         "invalid setting FORWARDED_ALLOW_IPS: each entry must be an address, a network or *"
@@ -323,12 +334,12 @@ def test_upstream_rate_limit_defaults_to_openphones_limit() -> None:
 def test_sandbox_turns_the_rate_limit_off_unless_it_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(sandbox=True).upstream_rate_limit == 0.0
     monkeypatch.setenv("OPENPHONE_RATE_LIMIT", "4")
-    assert Settings(sandbox=True).upstream_rate_limit == 4.0
+    assert load_settings(sandbox=True).upstream_rate_limit == 4.0
 
 
 def test_rate_limit_zero_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENPHONE_RATE_LIMIT", "0")
-    assert Settings().upstream_rate_limit == 0.0
+    assert load_settings().upstream_rate_limit == 0.0
 
 
 def test_negative_rate_limit_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,7 +354,7 @@ def test_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_default_phone_region_is_checked_and_upper_cased(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEFAULT_PHONE_REGION", "gb")
-    assert Settings().default_phone_region == "GB"
+    assert load_settings().default_phone_region == "GB"
     monkeypatch.setenv("DEFAULT_PHONE_REGION", "XX")
     assert settings_error() == (
         "invalid setting DEFAULT_PHONE_REGION: must be a two-letter region code such as US, CA or GB"
@@ -352,7 +363,7 @@ def test_default_phone_region_is_checked_and_upper_cased(monkeypatch: pytest.Mon
 
 def test_chatgpt_tools_are_a_comma_list_of_known_tools(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATGPT_TOOLS", "send-message, fetch-messages")
-    assert Settings().chatgpt_tools == ("send-message", "fetch-messages")
+    assert load_settings().chatgpt_tools == ("send-message", "fetch-messages")
     monkeypatch.setenv("CHATGPT_TOOLS", "send-message,make-call")
     assert settings_error() == "invalid setting CHATGPT_TOOLS: unknown tool names: make-call"
 

@@ -1,4 +1,5 @@
-"""The schemas the catalogue publishes: strict MCP clients need a type for every value (item 20)."""
+"""The schemas the catalogue publishes: exactly what the tool models generate (`tools/schemas.json`), and
+a type for every value, which strict MCP clients need (item 20)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tools.catalog import build_registry
+from tools.catalog import OPENPHONE_TOOLS, build_registry
+from tools.registry import ToolRegistry
+from tools.schemas import SCHEMAS_PATH, generated_schemas
 
 # A node states what it holds with one of these; a bare {} or {"description": …} does not.
 TYPING_KEYWORDS = ("type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const")
@@ -41,3 +44,16 @@ def test_every_value_in_a_tool_schema_has_a_type(tool: dict[str, Any]) -> None:
         if not any(keyword in schema for keyword in TYPING_KEYWORDS)
     ]
     assert untyped == []
+
+
+def test_the_published_schemas_are_what_the_models_generate() -> None:
+    """A changed tool model fails here until `python -m tools.schemas` rewrites the file."""
+    assert SCHEMAS_PATH.read_bytes() == generated_schemas(OPENPHONE_TOOLS), "run `python -m tools.schemas`"
+
+
+def test_the_catalogue_lists_the_same_entries_as_generating_the_schemas_would() -> None:
+    """Every audience's tools/list, from the file, equals the listing built from the models."""
+    published = build_registry()
+    live = ToolRegistry(OPENPHONE_TOOLS, chatgpt_tools=published.chatgpt_tools)
+    for audience in ("default", "chatgpt"):
+        assert published.listing(audience) == live.listing(audience)

@@ -296,9 +296,12 @@ Uri = Annotated[str, _length_between(1, 200), StringConstraints(pattern=r"^[A-Za
 
 
 class WireModel(BaseModel):
-    """A request body: camelCase on the wire, strict JSON types, unknown keys refused."""
+    """A request body: camelCase on the wire, strict JSON types, unknown keys refused; built when a
+    request first needs it, not when `serve --sandbox` starts."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, alias_generator=to_camel, frozen=True, defer_build=True
+    )
 
 
 class SendMessageBody(WireModel):

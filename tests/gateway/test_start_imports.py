@@ -1,0 +1,52 @@
+"""What start-up leaves unloaded: modules only some paths need are imported when first used.
+
+Each costs start-up time and memory on every cold start (README "Performance"), while the MCP
+endpoints never touch it. The probe runs in a fresh interpreter: the command's imports, then the app
+built as `serve` builds it, then the names of the loaded modules.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import TEST_SECRET_KEY
+
+PROBE = """
+import json, sys
+import gateway.cli
+from gateway.app import create_app
+from gateway.settings import Settings
+create_app(Settings(secret_keys=(sys.argv[1],), public_url="http://127.0.0.1:8000"))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+@pytest.fixture(scope="module")
+def loaded_at_start() -> frozenset[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, TEST_SECRET_KEY], capture_output=True, text=True, check=True, env={}
+    )
+    return frozenset(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param("mcp_types", id="mcp-types-whose-names-the-gateway-writes-itself"),
+        pytest.param("jinja2", id="jinja2-for-the-pages"),
+        pytest.param("tools.sandbox", id="the-sandbox-without-sandbox-on"),
+        pytest.param("limits", id="limits-for-the-oauth-throttle"),
+        pytest.param("pydantic_settings", id="pydantic-settings-which-the-settings-do-without"),
+    ],
+)
+def test_start_up_does_not_load(module: str, loaded_at_start: frozenset[str]) -> None:
+    assert module not in loaded_at_start
+
+
+def test_the_probe_sees_what_start_up_loads(loaded_at_start: frozenset[str]) -> None:
+    """The probe itself works: what every request needs is there."""
+    assert {"gateway.app", "tools.catalog", "oauth.sealing", "uvicorn"} <= loaded_at_start
