@@ -10,8 +10,9 @@ Never a key in a URL. The 401 challenge points at the endpoint's protected-resou
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Final, Protocol
 
 from gateway.errors import InsufficientScope, Unauthorized
@@ -38,13 +39,15 @@ def key_credential(source: CredentialSource, fingerprint: str) -> str:
     return f"{source}:{fingerprint}"
 
 
-def bearer_credential(family: str, scopes: Iterable[str]) -> str:
+@functools.lru_cache(maxsize=4096)
+def bearer_credential(family: str, scopes: tuple[str, ...]) -> str:
     """The credential of an OAuth token: its sign-in (refresh family) and its exact scopes.
 
     An access token lives an hour, but a legacy SSE stream or a long call outlives it; the client
     then presents the refreshed token of the same sign-in, which must still be the same credential.
     Another sign-in for the same key, or a token refreshed to fewer scopes, is a different one. The
     family id is hashed, so the credential can be logged without naming anything a token carries.
+    Remembered: every request of a sign-in asks again.
     """
     material = f"{family}\n{' '.join(sorted(scopes))}".encode()
     return f"bearer:{hashlib.sha256(material).hexdigest()[:CREDENTIAL_HEX_CHARS]}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 from http import HTTPStatus
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +23,8 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
+
+MetricT = TypeVar("MetricT", Counter, Histogram)
 
 UPSTREAM_BUCKETS: Final = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _KNOWN_STATUSES: Final = frozenset(status.value for status in HTTPStatus)
@@ -52,7 +54,6 @@ class Metrics:
             buckets=UPSTREAM_BUCKETS,
             registry=self.registry,
         )
-        self._request_counters: dict[tuple[str, int], Counter] = {}
         self.sse_streams = Gauge("gateway_sse_streams_open", "Open SSE streams.", registry=self.registry)
         self.token_verifications = Counter(
             "gateway_token_verifications",
@@ -61,22 +62,38 @@ class Metrics:
             registry=self.registry,
         )
 
+        self._requests = _Children(self.requests)
+        self._tool_calls = _Children(self.tool_calls)
+        self._upstream = _Children(self.upstream)
+        self._verifications = _Children(self.token_verifications)
+
     def count_request(self, route: str, status: int) -> None:
         """One HTTP response on `route` (a known path, or "other"); status 0: none was sent."""
-        counter = self._request_counters.get((route, status))
-        if counter is None:
-            # Label lookups take a lock and build a tuple; the set of (route, status) pairs is bounded.
-            counter = self._request_counters[route, status] = self.requests.labels(route, str(status))
-        counter.inc()
+        self._requests(route, str(status)).inc()
 
     def observe_upstream(self, method: str, status: int | None, seconds: float) -> None:
-        self.upstream.labels(method, _status_label(status)).observe(seconds)
+        self._upstream(method, _status_label(status)).observe(seconds)
 
     def count_tool_call(self, tool: str, outcome: str) -> None:
-        self.tool_calls.labels(tool, outcome).inc()
+        self._tool_calls(tool, outcome).inc()
 
     def count_verification(self, result: str) -> None:
-        self.token_verifications.labels(result).inc()
+        self._verifications(result).inc()
+
+
+class _Children(Generic[MetricT]):
+    """A labelled metric's children, each looked up once: `labels` takes a lock and builds tuples on
+    every call, and every request counts three or four times. Label values are bounded (above)."""
+
+    def __init__(self, metric: MetricT) -> None:
+        self._metric: MetricT = metric
+        self._children: dict[tuple[str, ...], MetricT] = {}
+
+    def __call__(self, *values: str) -> MetricT:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 def _status_label(status: int | None) -> str:

@@ -8,6 +8,7 @@ machines (`gateway.redis.cancellation`), so no session id or credential name lea
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ CallKey = tuple[str, RequestId]
 Canceller = Callable[[str, RequestId], Awaitable[None]]
 
 
+@functools.lru_cache(maxsize=4096)
 def namespace_digest(namespace: str) -> str:
-    """The name a namespace is kept and sent under."""
+    """The name a namespace is kept and sent under (remembered: a caller's calls share one)."""
     return hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
 
 
