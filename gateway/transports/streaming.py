@@ -18,6 +18,8 @@ from gateway.protocol import jsonrpc
 from gateway.transports.http import SSE_MEDIA_TYPE
 
 KEEPALIVE_SECONDS: Final = 15.0
+# How long a call runs before its client's disconnect is watched for (`DisconnectWatch`).
+DISCONNECT_WATCH_DELAY: Final = 0.05
 _KEEPALIVE_COMMENT: Final = b": keep-alive\n\n"
 STREAM_HEADERS: Final = [
     (b"content-type", SSE_MEDIA_TYPE.encode()),
@@ -99,3 +101,29 @@ async def cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> No
     """Cancel `scope` when the client goes away (2026-07-28: closing the stream cancels the request)."""
     await wait_for_disconnect(receive)
     scope.cancel()
+
+
+class DisconnectWatch:
+    """Runs `cancel_on_disconnect` for a request's call, from `delay` seconds after the call starts.
+
+    Most calls end sooner than that, and for them no watcher task is ever made: creating, running
+    and cancelling one cost more CPU than the rest of the transport's work on a call (issue 16).
+    A client that leaves earlier is still seen at `delay`: the server keeps the disconnect for
+    `receive` to report, so the call is cancelled at most `delay` late. `stop` when the call ends.
+    """
+
+    def __init__(
+        self, receive: Receive, scope: anyio.CancelScope, delay: float = DISCONNECT_WATCH_DELAY
+    ) -> None:
+        self._receive = receive
+        self._scope = scope
+        self._task: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(delay, self._start)
+
+    def _start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(cancel_on_disconnect(self._receive, self._scope))
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
