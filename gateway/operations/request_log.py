@@ -1,7 +1,7 @@
 """Request ids and the access log: one line per HTTP request, at its end (`gateway.edge.entry`).
 
-Every request gets an id: the caller's `x-request-id` when it is a plain token, else a fresh
-`uuid4().hex`. The edge echoes it in the response, keeps it in `scope["state"]["request_id"]`, and
+Every request gets an id: the caller's `x-request-id` when it is a plain token, else 32 fresh
+random hex digits. The edge echoes it in the response, keeps it in `scope["state"]["request_id"]`, and
 sets `gateway.operations.logs.current_request_id` while the request runs, so every record logged on
 the way (tool calls, upstream calls) carries it. The line goes out through `log_fields`: the JSON
 line any record gets, without building one. Code deeper in the request (the transports, the
@@ -11,8 +11,8 @@ protocol core, the OpenPhone client's observer) adds fields to the line with `an
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
@@ -74,7 +74,8 @@ def request_id_for(inbound: bytes | None, trusted: re.Pattern[str] = TRUSTED_REQ
         # fullmatch: a `$` would let a trailing newline through.
         if trusted.fullmatch(text):
             return text
-    return uuid.uuid4().hex
+    # 128 random bits as uuid4().hex would give, without building a UUID (a fifth of the cost).
+    return os.urandom(16).hex()
 
 
 def log_access(scope: Scope, record: AccessRecord, status: int, duration_ms: float) -> None:
