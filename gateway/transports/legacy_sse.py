@@ -10,6 +10,7 @@ holds the stream.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 SESSION_PURPOSE: Final = "legacy-sse-session"
 SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
+# Session ids whose owner was checked, remembered per process (about 200 bytes each).
+OWNERSHIPS_REMEMBERED: Final = 4096
 _UNREACHABLE: Final = "Sessions cannot be reached right now; try again in a moment."
 
 
@@ -77,6 +80,9 @@ class LegacySSE:
         self._bus = bus
         # itsdangerous signs with the last key and verifies with all of them.
         self._signer = URLSafeSerializer(list(reversed(keys.derive(SESSION_PURPOSE))))
+        # Every POST of a session asks again; the answer cannot change while this process's keys do
+        # not (the ids carry no expiry), so pairs found genuine are remembered, boundedly.
+        self._owns = functools.lru_cache(maxsize=OWNERSHIPS_REMEMBERED)(self._verify_owner)
         self._public_path = public_path
         self._keepalive_seconds = keepalive_seconds
 
@@ -140,7 +146,7 @@ class LegacySSE:
             payload = jsonrpc.decode_json(body)
         except ParseError as exc:
             return JSONResponse(jsonrpc.failure(None, exc), status_code=400)
-        if not self._owns(session_id, principal):
+        if not self._owns(session_id, principal.credential):
             raise SessionNotFound()
         delivery = await self._bus.deliver(session_id, payload)
         if delivery is Delivery.UNAVAILABLE:
@@ -149,15 +155,15 @@ class LegacySSE:
             raise SessionNotFound()
         return PlainTextResponse("Accepted", status_code=202)
 
-    def _owns(self, session_id: str, principal: Principal) -> bool:
-        """Whether `session_id` is genuine and was opened with this principal's credential."""
+    def _verify_owner(self, session_id: str, credential: str) -> bool:
+        """Whether `session_id` is genuine and was opened with this credential."""
         try:
             claims = self._signer.loads(session_id)
         except BadData:
             return False
         if not (isinstance(claims, list) and len(claims) == 2 and all(isinstance(c, str) for c in claims)):
             return False
-        return hmac.compare_digest(claims[1], _binding(claims[0], principal.credential))
+        return hmac.compare_digest(claims[1], _binding(claims[0], credential))
 
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
