@@ -104,6 +104,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         server_header=False,
         http=BoundedHttpToolsProtocol,
+        # No route speaks WebSocket: an upgrade request is answered as plain HTTP, and the
+        # websockets library is never loaded (9 ms and 0.6 MiB of every start).
+        ws="none",
         # With CLIENT_IP_HEADER the proxy's own header names the client (ClientAddress), not X-Forwarded-For.
         proxy_headers=not settings.client_ip_header,
         forwarded_allow_ips=list(settings.forwarded_allow_ips),

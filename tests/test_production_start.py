@@ -123,6 +123,21 @@ def test_start_with_secret_keys_answers_healthz(gateway: tuple[subprocess.Popen[
     assert response.status_code == 200
 
 
+def test_a_websocket_upgrade_is_answered_as_plain_http(gateway: tuple[subprocess.Popen[str], str]) -> None:
+    """No route speaks WebSocket, and the server loads no WebSocket implementation to refuse one."""
+    process, url = gateway
+    wait_for_health(process, f"{url}/healthz")
+    upgrade = {
+        "connection": "Upgrade",
+        "upgrade": "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    response = httpx.get(f"{url}/healthz", headers=upgrade, timeout=10)
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert "sec-websocket-accept" not in response.headers
+
+
 def test_sigterm_stops_the_gateway_within_the_drain_time(gateway: tuple[subprocess.Popen[str], str]) -> None:
     process, url = gateway
     wait_for_health(process, f"{url}/healthz")
