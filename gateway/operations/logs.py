@@ -71,6 +71,9 @@ ELLIPSIS: Final = "…"
 MIN_TOKEN_CHARS: Final = 40
 TOKEN_SEGMENTS: Final = frozenset({3, 5})  # JWS compact (RFC 7515 §7.1), JWE compact (RFC 7516 §7.1)
 SESSION_REF_CHARS: Final = 8
+# Short texts found to hold nothing to redact, remembered per redactor (up to about 300 KiB).
+CLEAN_TEXT_CHARS: Final = 128
+CLEAN_TEXTS_REMEMBERED: Final = 2048
 UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 _DIGEST = re.compile(r"(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}")
@@ -116,9 +119,20 @@ class Redactor:
             rf"(?i)(?<![\w-])((?:{headers})[\"']?[ \t]*[:=][ \t]*)(?:\"[^\"\n]*\"?|'[^'\n]*'?|[^\n]*)"
         )
         self._param = re.compile(rf"(?i)(?<![\w-])((?:{params})=)[^&\s#\"']+")
+        self._clean: set[str] = set()
 
     def redact(self, text: str) -> str:
-        return self.scrub(text) if self.may_leak(text) else text
+        if text in self._clean:
+            return text
+        if self.may_leak(text):
+            return self.scrub(text)
+        # Text found clean is written as it is anyway; remembering it spares the patterns for the
+        # methods, paths, addresses and names that recur on every line.
+        if len(text) <= CLEAN_TEXT_CHARS:
+            if len(self._clean) >= CLEAN_TEXTS_REMEMBERED:
+                self._clean.clear()
+            self._clean.add(text)
+        return text
 
     @staticmethod
     def may_leak(text: str) -> bool:

@@ -10,7 +10,6 @@ header), else 405.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any, Final
 
 import anyio
@@ -81,13 +80,21 @@ class StreamableHTTP:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(payload)
             await send_json(send, 400, jsonrpc.failure(request_id, exc))
             return
-        exchange = Exchange(principal, revision, principal.credential, audience=audience)
         if isinstance(message, jsonrpc.Request):
+            writer = EventWriter(send) if accepts.event_stream else None
+            exchange = Exchange(
+                principal,
+                revision,
+                principal.credential,
+                writer.message if writer is not None else None,
+                audience,
+            )
             scope = self._core.missing_scope(message, exchange)
             if scope is not None:
                 raise self._auth.insufficient_scope(RESOURCE_PATH, scope)
-            await self._answer(message, exchange, accepts, request.receive, send)
+            await self._answer(message, exchange, accepts, writer, request.receive, send)
             return
+        exchange = Exchange(principal, revision, principal.credential, audience=audience)
         if isinstance(message, jsonrpc.Notification):
             await self._core.handle_notification(message, exchange)
         await send_empty(send, 202)
@@ -105,16 +112,21 @@ class StreamableHTTP:
             await send_empty(send, 202)
 
     async def _answer(
-        self, message: jsonrpc.Request, exchange: Exchange, accepts: Accepts, receive: Receive, send: Send
+        self,
+        message: jsonrpc.Request,
+        exchange: Exchange,
+        accepts: Accepts,
+        writer: EventWriter | None,
+        receive: Receive,
+        send: Send,
     ) -> None:
-        """Run the request; reply with JSON, or with an event stream once a notification was sent.
+        """Run the request; reply with JSON, or with `writer`'s event stream once a notification was sent
+        (`writer` is None when the client accepts only JSON).
 
         The call runs in this task, inside a cancel scope that a client disconnect cancels
         (2026-07-28: closing the connection cancels the request), watched from a short delay on
         (`DisconnectWatch`): this is the hot path, and most calls end before a watcher is needed.
         """
-        writer = EventWriter(send) if accepts.event_stream else None
-        exchange = replace(exchange, emit=writer.message if writer is not None else None)
         response: dict[str, Any] | None = None
         with anyio.CancelScope() as scope:
             watch = DisconnectWatch(receive, scope)

@@ -17,6 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gateway.operations.logs import (
+    CLEAN_TEXTS_REMEMBERED,
     DEFAULT_REDACTOR,
     LOG_FIELDS,
     JSONFormatter,
@@ -508,3 +509,16 @@ class TestLogFields:
         lone_logger.addHandler(JSONLinesHandler(stream))
         log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
         assert "Logging error" in capsys.readouterr().err
+
+
+def test_remembered_clean_text_never_lets_a_secret_through() -> None:
+    """Only text found clean is remembered, and what is remembered stays bounded."""
+    redactor = Redactor()
+    leaky = "GET /calls?token=abc 200"
+    for _ in range(3):
+        assert redactor.redact("POST /mcp 200") == "POST /mcp 200"
+        assert redactor.redact(leaky) == "GET /calls?token=[redacted] 200"
+    for serial in range(CLEAN_TEXTS_REMEMBERED * 2):
+        assert redactor.redact(f"path-{serial}") == f"path-{serial}"
+    assert len(redactor._clean) <= CLEAN_TEXTS_REMEMBERED
+    assert leaky not in redactor._clean
