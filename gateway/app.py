@@ -10,7 +10,6 @@ from typing import Final
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -77,6 +76,21 @@ class _LegacyStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._legacy.open_stream(Request(scope, receive), send, SSE_PATH, SSE_MESSAGES_PATHS[0])
+
+
+class _LegacyPost:
+    """`POST /messages` (or `/mcp/messages`): one message for the legacy stream opened at `resource_path`.
+
+    A plain ASGI endpoint, so the edge can serve it without the router, as it does `POST /mcp`.
+    """
+
+    def __init__(self, legacy: LegacySSE, resource_path: str) -> None:
+        self._legacy = legacy
+        self._resource_path = resource_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._legacy.post_message(Request(scope, receive), self._resource_path)
+        await response(scope, receive, send)
 
 
 def build_openphone(
@@ -168,18 +182,15 @@ def create_app(
         metrics.sse_streams,
     )
 
-    async def post_to_mcp_stream(request: Request) -> Response:
-        return await legacy.post_message(request, RESOURCE_PATH)
-
-    async def post_to_sse_stream(request: Request) -> Response:
-        return await legacy.post_message(request, SSE_PATH)
-
+    posts: dict[str, ASGIApp] = {
+        MESSAGES_PATH: _LegacyPost(legacy, RESOURCE_PATH),
+        **{path: _LegacyPost(legacy, SSE_PATH) for path in SSE_MESSAGES_PATHS},
+    }
     streamable = StreamableHTTP(core, authenticator, legacy)
     mcp_routes: list[BaseRoute] = [
         Route(RESOURCE_PATH, streamable),
-        Route(MESSAGES_PATH, post_to_mcp_stream, methods=["POST"]),
         Route(SSE_PATH, _LegacyStream(legacy), methods=["GET"]),
-        *(Route(path, post_to_sse_stream, methods=["POST"]) for path in SSE_MESSAGES_PATHS),
+        *(Route(path, post, methods=["POST"]) for path, post in posts.items()),
     ]
     prefix = settings.public_path
     guarded_paths = [prefix + path for path in (RESOURCE_PATH, MESSAGES_PATH, SSE_PATH, *SSE_MESSAGES_PATHS)]
@@ -221,8 +232,11 @@ def create_app(
                 security=SecurityHeaders(https=settings.public_url.startswith("https://")),
                 metrics=metrics,
                 routes=known_paths,
-                # The hot path: Streamable HTTP's POST skips the router and exception middleware.
-                direct={("POST", prefix + RESOURCE_PATH): streamable},
+                # The hot paths: the POSTs of both transports skip the router and exception middleware.
+                direct={
+                    ("POST", prefix + RESOURCE_PATH): streamable,
+                    **{("POST", prefix + path): post for path, post in posts.items()},
+                },
             ),
         ],
         exception_handlers={HTTPError: render_http_error},
