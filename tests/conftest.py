@@ -22,6 +22,9 @@ from tests.toolkit import Probe, build_test_registry
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
 
+# The browser fixtures (one Chromium for the landing, consent and view tests).
+pytest_plugins = ("tests.browser",)
+
 TEST_SECRET_KEY = "dGVzdC1zZWNyZXQta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXM"
 TEST_API_KEY = "op-test-key-0123456789"
 OTHER_API_KEY = "op-other-key-9876543210"

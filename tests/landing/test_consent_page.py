@@ -24,8 +24,9 @@ from starlette.routing import Route
 
 from oauth.consent import ConsentPages
 from oauth.registration import RegisteredClient
+from tests.browser import OpenPage, WatchedPage
 from tests.conftest import serve
-from tests.landing.conftest import Gateway, OpenPage, WatchedPage
+from tests.landing.conftest import Gateway
 from tests.oauth.flow import Pkce, authorize_params, register
 from tools.sandbox import SANDBOX_API_KEY
 

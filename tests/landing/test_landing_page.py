@@ -14,8 +14,9 @@ from starlette.applications import Starlette
 
 from gateway.settings import Settings
 from landing.page import landing_routes
+from tests.browser import OpenPage
 from tests.conftest import make_settings
-from tests.landing.conftest import Gateway, OpenPage
+from tests.landing.conftest import Gateway
 from tools.catalog import OPENPHONE_TOOLS, build_registry
 
 pytestmark = pytest.mark.anyio

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from tests.browser import OpenPage, WatchedPage
 from tests.conftest import LiveServer, serve
-from tests.landing.conftest import OpenPage, WatchedPage, browser, open_page  # noqa: F401  (fixtures)
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 
 # MCP Apps 2026-01-26, "Security": the host's policy when a view declares no domains.
@@ -128,7 +128,7 @@ def app_tools(tool_server: LiveServer) -> list[str]:
 
 @pytest.fixture
 def open_view(
-    open_page: OpenPage,  # noqa: F811  (the landing tests' fixture, imported above)
+    open_page: OpenPage,
     tool_server: LiveServer,
     host_origin: str,
     view_origin: str,
