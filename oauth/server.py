@@ -122,7 +122,7 @@ class AuthorizationServer:
             if _media_type(request) != "application/json":
                 raise InvalidRequest("the registration body must be application/json")
             try:
-                payload = orjson.loads(await read_body(request))
+                payload = orjson.loads(await read_body(request.receive, request.headers))
             except orjson.JSONDecodeError:
                 raise InvalidRequest("the registration body is not JSON") from None
             client, secret = self._registrar.register(payload)
@@ -368,7 +368,7 @@ async def _form(request: Request) -> list[tuple[str, str]]:
     if _media_type(request) != FORM:
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
     try:
-        body = await read_body(request)
+        body = await read_body(request.receive, request.headers)
     except HTTPError as exc:
         raise InvalidRequest("the body is too large") from exc
     try:

@@ -354,9 +354,12 @@ class JSONLinesHandler(logging.StreamHandler[TextIO]):
         """Write the INFO line `format` would write for a record with these parts."""
         try:
             line = self.json.line(created, "INFO", logger, message, fields)
-            with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self.acquire()
+            try:
                 self.stream.write(line + self.terminator)
                 self.flush()
+            finally:
+                self.release()
         except Exception:
             self.handleError(logging.makeLogRecord({"name": logger, "msg": message}))
 

@@ -11,6 +11,7 @@ from typing import Final
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive
 
 from gateway.errors import HTTPError
 from tools.registry import Audience
@@ -21,9 +22,12 @@ SSE_MEDIA_TYPE: Final = "text/event-stream"
 _JSON_BODY_TYPES: Final = frozenset({JSON_MEDIA_TYPE, "application/octet-stream"})
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole request body, refusing with 413 as soon as it exceeds `limit` bytes."""
-    declared = request.headers.get("content-length")
+async def read_body(receive: Receive, headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body, refusing with 413 as soon as it exceeds `limit` bytes.
+
+    `headers` is the request's `header_dict`, which the transports have already built.
+    """
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     # ASGI messages read directly: `Request.stream()` is an async generator per request, and a
@@ -31,7 +35,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect
         chunk = message.get("body", b"")

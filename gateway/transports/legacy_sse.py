@@ -141,7 +141,7 @@ class LegacySSE:
         )
         if not session_id:
             raise HTTPError(400, "Add the sessionId query parameter given in the stream's endpoint event.")
-        body = await read_body(request)
+        body = await read_body(request.receive, headers)
         try:
             payload = jsonrpc.decode_json(body)
         except ParseError as exc:

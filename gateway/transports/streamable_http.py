@@ -63,7 +63,7 @@ class StreamableHTTP:
         annotate_current(principal=principal.fingerprint)
         require_json(headers)
         accepts = negotiate(headers.get("accept"))
-        body = await read_body(request)
+        body = await read_body(request.receive, headers)
         audience = client_audience(headers)
         payload: Any = None
         message: jsonrpc.Message | None = None
