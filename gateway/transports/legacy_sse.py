@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from itsdangerous import BadData, URLSafeSerializer
 from prometheus_client import Gauge
@@ -136,9 +137,7 @@ class LegacySSE:
         principal = await self._auth.authenticate(headers, resource_path)
         annotate_current(principal=principal.fingerprint)
         require_json(headers)
-        session_id = next(
-            (request.query_params[p] for p in SESSION_QUERY_PARAMS if p in request.query_params), ""
-        )
+        session_id = _session_id(request.scope["query_string"])
         if not session_id:
             raise HTTPError(400, "Add the sessionId query parameter given in the stream's endpoint event.")
         body = await read_body(request.receive, headers)
@@ -153,7 +152,7 @@ class LegacySSE:
             raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"})
         if delivery is not Delivery.DELIVERED:
             raise SessionNotFound()
-        return PlainTextResponse("Accepted", status_code=202)
+        return _ACCEPTED
 
     def _verify_owner(self, session_id: str, credential: str) -> bool:
         """Whether `session_id` is genuine and was opened with this credential."""
@@ -199,6 +198,20 @@ class LegacySSE:
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
         return response
+
+
+# Every accepted message gets the same answer; the response object only sends it (its headers are copied
+# by the edge before anything is added), so one serves them all.
+_ACCEPTED: Final = PlainTextResponse("Accepted", status_code=202)
+
+
+def _session_id(query_string: bytes) -> str:
+    """The session id from the POST's query (the first of `SESSION_QUERY_PARAMS` present), or "".
+
+    Read as Starlette's `QueryParams` reads it: a name given twice keeps its last value.
+    """
+    values = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return next((values[name] for name in SESSION_QUERY_PARAMS if name in values), "")
 
 
 def _binding(nonce: str, credential: str) -> str:

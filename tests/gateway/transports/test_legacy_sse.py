@@ -8,9 +8,10 @@ import anyio
 import httpx
 import orjson
 import pytest
+from starlette.datastructures import QueryParams
 
 from gateway.protocol.core import MAX_BATCH_ITEMS
-from gateway.transports.legacy_sse import _Handlers
+from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _Handlers, _session_id
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
 
@@ -279,3 +280,23 @@ async def test_a_failing_handler_is_logged_and_ends_the_stream(caplog: pytest.Lo
     assert stops == ["stream ended"]
     (record,) = [record for record in caplog.records if record.name == "gateway.transports.legacy_sse"]
     assert record.getMessage() == "answering a legacy SSE message failed"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param(b"sessionId=abc", "abc", id="sessionId"),
+        pytest.param(b"session_id=abc", "abc", id="session_id"),
+        pytest.param(b"session_id=b&sessionId=a", "a", id="sessionId-first"),
+        pytest.param(b"sessionId=a&sessionId=b", "b", id="repeated-keeps-the-last-as-starlette"),
+        pytest.param(b"sessionId=a%2Eb%3D", "a.b=", id="percent-decoded"),
+        pytest.param(b"sessionId=", "", id="blank"),
+        pytest.param(b"other=1", "", id="absent"),
+        pytest.param(b"", "", id="no-query"),
+    ],
+)
+def test_the_session_id_is_read_from_the_query_as_starlette_reads_it(query: bytes, expected: str) -> None:
+    assert _session_id(query) == expected
+    assert (
+        next((QueryParams(query)[p] for p in SESSION_QUERY_PARAMS if p in QueryParams(query)), "") == expected
+    )
