@@ -13,8 +13,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
-import anyio
-
+from gateway.protocol.cancel_scope import CallScope
 from gateway.protocol.jsonrpc import RequestId
 
 CallKey = tuple[str, RequestId]
@@ -32,13 +31,13 @@ class InFlightCalls:
     """A registry of cancel scopes of running calls."""
 
     def __init__(self) -> None:
-        self._scopes: dict[CallKey, anyio.CancelScope] = {}
+        self._scopes: dict[CallKey, CallScope] = {}
 
     @contextmanager
-    def track(self, namespace: str, request_id: RequestId) -> Iterator[anyio.CancelScope]:
+    def track(self, namespace: str, request_id: RequestId) -> Iterator[CallScope]:
         """Run a call inside a cancel scope that `cancel` can reach while it runs."""
         key = (namespace_digest(namespace), request_id)
-        with anyio.CancelScope() as scope:
+        with CallScope() as scope:
             self._scopes[key] = scope
             try:
                 yield scope

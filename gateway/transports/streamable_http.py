@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-import anyio
 from starlette.requests import Request as HTTPRequest
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
 from gateway.operations.request_log import annotate_current
 from gateway.protocol import jsonrpc
+from gateway.protocol.cancel_scope import CallScope
 from gateway.protocol.core import Exchange, ProtocolCore
 from gateway.protocol.envelope import field_value, message_revision, unsupported_revision
 from gateway.protocol.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
@@ -128,7 +128,7 @@ class StreamableHTTP:
         (`DisconnectWatch`): this is the hot path, and most calls end before a watcher is needed.
         """
         response: dict[str, Any] | None = None
-        with anyio.CancelScope() as scope:
+        with CallScope() as scope:
             watch = DisconnectWatch(receive, scope)
             try:
                 response = await self._core.handle_request(message, exchange)

@@ -11,10 +11,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Final
 
-import anyio
 from starlette.types import Receive, Send
 
 from gateway.protocol import jsonrpc
+from gateway.protocol.cancel_scope import CallScope
 from gateway.transports.http import SSE_MEDIA_TYPE
 
 KEEPALIVE_SECONDS: Final = 15.0
@@ -97,7 +97,7 @@ async def wait_for_disconnect(receive: Receive) -> None:
             return
 
 
-async def cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+async def cancel_on_disconnect(receive: Receive, scope: CallScope) -> None:
     """Cancel `scope` when the client goes away (2026-07-28: closing the stream cancels the request)."""
     await wait_for_disconnect(receive)
     scope.cancel()
@@ -112,9 +112,7 @@ class DisconnectWatch:
     `receive` to report, so the call is cancelled at most `delay` late. `stop` when the call ends.
     """
 
-    def __init__(
-        self, receive: Receive, scope: anyio.CancelScope, delay: float = DISCONNECT_WATCH_DELAY
-    ) -> None:
+    def __init__(self, receive: Receive, scope: CallScope, delay: float = DISCONNECT_WATCH_DELAY) -> None:
         self._receive = receive
         self._scope = scope
         self._task: asyncio.Task[None] | None = None

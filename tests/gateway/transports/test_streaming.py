@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import anyio
 import pytest
 from starlette.types import Message
 
+from gateway.protocol.cancel_scope import CallScope
 from gateway.transports.streaming import DisconnectWatch
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +30,7 @@ class Connection:
 
 async def test_a_call_that_ends_before_the_delay_never_reads_the_connection() -> None:
     connection = Connection()
-    with anyio.CancelScope() as scope:
+    with CallScope() as scope:
         watch = DisconnectWatch(connection.receive, scope, DELAY)
         await asyncio.sleep(0)
         watch.stop()
@@ -41,7 +41,7 @@ async def test_a_call_that_ends_before_the_delay_never_reads_the_connection() ->
 async def test_a_client_that_left_before_the_delay_still_cancels_the_call() -> None:
     connection = Connection()
     connection.gone.set()
-    with anyio.CancelScope() as scope:
+    with CallScope() as scope:
         watch = DisconnectWatch(connection.receive, scope, DELAY)
         try:
             await asyncio.sleep(30)
@@ -52,7 +52,7 @@ async def test_a_client_that_left_before_the_delay_still_cancels_the_call() -> N
 
 async def test_a_client_leaving_during_a_long_call_cancels_it() -> None:
     connection = Connection()
-    with anyio.CancelScope() as scope:
+    with CallScope() as scope:
         watch = DisconnectWatch(connection.receive, scope, DELAY)
         try:
             await asyncio.sleep(DELAY * 3)
@@ -67,7 +67,7 @@ async def test_a_client_leaving_during_a_long_call_cancels_it() -> None:
 async def test_stopping_after_the_watch_began_ends_its_task() -> None:
     connection = Connection()
     tasks_before = len(asyncio.all_tasks())
-    with anyio.CancelScope() as scope:
+    with CallScope() as scope:
         watch = DisconnectWatch(connection.receive, scope, DELAY)
         await asyncio.sleep(DELAY * 3)
         assert (connection.reads, len(asyncio.all_tasks())) == (1, tasks_before + 1)
