@@ -1,12 +1,14 @@
 """`GET {public_path}/`: the developer landing page, and `{public_path}/static` for its CSS and JS.
 
 The page is rendered per request only to carry a fresh CSP nonce (for the small inline script that
-sets the theme before first paint); its content is computed once, when the routes are built.
+sets the theme before first paint); its content is computed once, for the first page: a start (and
+every request that is not a page) does without it.
 """
 
 from __future__ import annotations
 
 import secrets
+from functools import cached_property
 from typing import Final
 
 from starlette.requests import Request
@@ -15,7 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.settings import Settings
-from landing.content import landing_content
+from landing.content import LandingContent, landing_content
 from landing.templating import STATIC_DIR, Templates, static_url
 from tools.registry import ToolRegistry
 
@@ -38,12 +40,17 @@ def page_headers(nonce: str) -> dict[str, str]:
 
 
 class LandingPage:
-    """The landing page of one gateway: content fixed at start-up, a nonce per response."""
+    """The landing page of one gateway: content fixed once made, a nonce per response."""
 
     def __init__(self, settings: Settings, registry: ToolRegistry) -> None:
-        self._content = landing_content(settings, registry)
+        self._settings = settings
+        self._registry = registry
         self._static = static_url(settings.public_path)
         self._home = f"{settings.public_path}/"
+
+    @cached_property
+    def _content(self) -> LandingContent:
+        return landing_content(self._settings, self._registry)
 
     async def respond(self, request: Request) -> HTMLResponse:
         nonce = secrets.token_urlsafe(NONCE_BYTES)
