@@ -53,7 +53,8 @@ class _InboxCache:
     """
 
     ttl: float = INBOX_CACHE_SECONDS
-    _entries: OrderedDict[str, tuple[float, list[PhoneNumber]]] = field(default_factory=OrderedDict)
+    # Each key's expiry, list, and how many records (numbers and users) the list holds.
+    _entries: OrderedDict[str, tuple[float, list[PhoneNumber], int]] = field(default_factory=OrderedDict)
     _held: int = 0
 
     def get(self, fingerprint: str) -> list[PhoneNumber] | None:
@@ -65,14 +66,15 @@ class _InboxCache:
     def put(self, fingerprint: str, numbers: list[PhoneNumber]) -> None:
         previous = self._entries.pop(fingerprint, None)
         if previous is not None:
-            self._held -= _records(previous[1])
-        if _records(numbers) > INBOX_CACHE_RECORDS:
+            self._held -= previous[2]
+        records = _records(numbers)
+        if records > INBOX_CACHE_RECORDS:
             return
-        self._entries[fingerprint] = (time.monotonic() + self.ttl, numbers)
-        self._held += _records(numbers)
+        self._entries[fingerprint] = (time.monotonic() + self.ttl, numbers, records)
+        self._held += records
         while len(self._entries) > INBOX_CACHE_KEYS or self._held > INBOX_CACHE_RECORDS:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._held -= _records(evicted)
+            _, (_, _, evicted) = self._entries.popitem(last=False)
+            self._held -= evicted
 
     def __len__(self) -> int:
         """How many numbers and users are held."""

@@ -8,9 +8,12 @@ so the bytes are counted as they arrive. h11 has a limit, but costs the hot path
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gateway.edge.write_coalescing import CoalescingTransport
 
 # The largest legitimate head here is a bearer token (at most 5,120 characters) plus ordinary headers;
 # Node.js allows 16 KiB, nginx 32 KiB by default.
@@ -32,6 +35,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     Two counts: the bytes received while a head is incomplete (a head spread over many reads, which
     httptools would otherwise buffer whole), and, once it is complete, the head's own parts (a head
     that arrived in one read). The app never sees a refused request.
+
+    It writes through `CoalescingTransport`, so a response's head and body leave in one write.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -39,6 +44,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._received_in_head = 0
         self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport, self.loop))
 
     def data_received(self, data: bytes) -> None:
         if self._refused:

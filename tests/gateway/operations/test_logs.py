@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -426,14 +427,16 @@ class Collecting(logging.Handler):
 
 
 @pytest.fixture
-def lone_logger() -> Iterator[logging.Logger]:
-    """A logger of its own, reaching only the handlers a test gives it."""
-    logger = logging.getLogger("tests.logs.fields")
+def lone_logger() -> logging.Logger:
+    """A logger of its own, reaching only the handlers a test gives it.
+
+    Made outside `logging.getLogger`'s registry: pytest adds its capturing handler to every
+    registered logger that does not propagate, and a handler of another kind takes the line the
+    record's way, which would leave the way without a record untested.
+    """
+    logger = logging.Logger("tests.logs.fields", logging.INFO)
     logger.propagate = False
-    logger.setLevel(logging.INFO)
-    yield logger
-    logger.handlers.clear()
-    logger.disabled = False
+    return logger
 
 
 class TestLogFields:
@@ -509,6 +512,74 @@ class TestLogFields:
         lone_logger.addHandler(JSONLinesHandler(stream))
         log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
         assert "Logging error" in capsys.readouterr().err
+
+
+class CountingStream(io.StringIO):
+    """A stream that counts the writes it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+class TestLinesInALoop:
+    """In an event loop, lines from fields go out together at the end of the loop's turn."""
+
+    @pytest.mark.anyio
+    async def test_the_turns_lines_are_written_once_the_turn_ends_in_one_write(
+        self, lone_logger: logging.Logger
+    ) -> None:
+        stream = CountingStream()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        for serial in range(3):
+            log_fields(lone_logger, f"GET /{serial} 200", ACCESS_FIELDS)
+        assert stream.getvalue() == ""
+        await asyncio.sleep(0)
+        written = [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
+        assert (written, stream.writes) == (["GET /0 200", "GET /1 200", "GET /2 200"], 1)
+
+    @pytest.mark.anyio
+    async def test_a_record_logged_meanwhile_comes_after_the_waiting_lines(
+        self, lone_logger: logging.Logger
+    ) -> None:
+        stream = io.StringIO()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        log_fields(lone_logger, "GET /first 200", ACCESS_FIELDS)
+        lone_logger.warning("second")
+        log_fields(lone_logger, "GET /third 200", ACCESS_FIELDS)
+        await asyncio.sleep(0)
+        written = [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
+        assert written == ["GET /first 200", "second", "GET /third 200"]
+
+    @pytest.mark.anyio
+    async def test_flush_writes_the_waiting_lines(self, lone_logger: logging.Logger) -> None:
+        """What `logging.shutdown` does at exit, whether or not the loop turns again."""
+        stream = io.StringIO()
+        handler = JSONLinesHandler(stream)
+        lone_logger.addHandler(handler)
+        log_fields(lone_logger, "GET /x 200", ACCESS_FIELDS)
+        handler.flush()
+        assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == ["GET /x 200"]
+
+    @pytest.mark.anyio
+    async def test_a_stream_that_fails_at_the_end_of_the_turn_is_reported_and_the_loop_goes_on(
+        self, lone_logger: logging.Logger, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stream = io.StringIO()
+        lone_logger.addHandler(JSONLinesHandler(stream))
+        log_fields(lone_logger, "GET /calls/+14155550123 200", ACCESS_FIELDS)
+        stream.close()
+        await asyncio.sleep(0)
+        err = capsys.readouterr().err
+        assert ("Logging error" in err, "JSON lines were lost" in err, "14155550123" in err) == (
+            True,
+            True,
+            False,
+        )
 
 
 def test_remembered_clean_text_never_lets_a_secret_through() -> None:
