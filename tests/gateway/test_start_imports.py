@@ -64,6 +64,7 @@ def built_at_start(probed: tuple[frozenset[str], frozenset[str]]) -> frozenset[s
         pytest.param("pydantic_settings", id="pydantic-settings-which-the-settings-do-without"),
         pytest.param("secure", id="secure-whose-headers-the-edge-writes-itself"),
         pytest.param("phonenumbers", id="phonenumbers-for-the-first-number-checked"),
+        pytest.param("anyio._core._synchronization", id="anyio-events-for-the-first-metadata-fetch"),
     ],
 )
 def test_start_up_does_not_load(module: str, loaded_at_start: frozenset[str]) -> None:
