@@ -1,15 +1,15 @@
 """`GET {public_path}/`: the developer landing page, and `{public_path}/static` for its CSS and JS.
 
 The page is rendered per request only to carry a fresh CSP nonce (for the small inline script that
-sets the theme before first paint); its content is computed once, for the first page: a start (and
-every request that is not a page) does without it.
+sets the theme before first paint); its content is computed once, for the first page, and
+`landing.content` loads with it: a start (and every request that is not a page) does without both.
 """
 
 from __future__ import annotations
 
 import secrets
 from functools import cached_property
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -17,9 +17,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.settings import Settings
-from landing.content import LandingContent, landing_content
 from landing.templating import STATIC_DIR, Templates, static_url
 from tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from landing.content import LandingContent
 
 NONCE_BYTES: Final = 16
 _TEMPLATES: Final = Templates()
@@ -50,6 +52,8 @@ class LandingPage:
 
     @cached_property
     def _content(self) -> LandingContent:
+        from landing.content import landing_content
+
         return landing_content(self._settings, self._registry)
 
     async def respond(self, request: Request) -> HTMLResponse:

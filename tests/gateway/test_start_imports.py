@@ -65,6 +65,7 @@ def built_at_start(probed: tuple[frozenset[str], frozenset[str]]) -> frozenset[s
         pytest.param("secure", id="secure-whose-headers-the-edge-writes-itself"),
         pytest.param("phonenumbers", id="phonenumbers-for-the-first-number-checked"),
         pytest.param("anyio._core._synchronization", id="anyio-events-for-the-first-metadata-fetch"),
+        pytest.param("landing.content", id="the-landing-pages-content-for-the-first-page"),
     ],
 )
 def test_start_up_does_not_load(module: str, loaded_at_start: frozenset[str]) -> None:
