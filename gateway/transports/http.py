@@ -5,6 +5,7 @@ Pure helpers that raise `HTTPError`; the app renders every `HTTPError` in one pl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -90,7 +91,20 @@ def negotiate(accept: str | None) -> Accepts:
     RFC 9110 §12.5.1: the most specific matching range decides each type's quality, so
     `text/event-stream;q=0, */*` excludes event streams. Raises 406 only when the client lists
     media types and neither of ours is acceptable.
+
+    A client sends the same header on every request, so short ones are read once and remembered
+    (at most `_ACCEPTS_REMEMBERED`; a refusal is not remembered, it raises).
     """
+    if accept is not None and len(accept) <= _ACCEPT_CHARS_REMEMBERED:
+        return _remembered_negotiation(accept)
+    return _negotiate(accept)
+
+
+_ACCEPT_CHARS_REMEMBERED: Final = 256
+_ACCEPTS_REMEMBERED: Final = 256
+
+
+def _negotiate(accept: str | None) -> Accepts:
     if not accept or not accept.strip():
         return Accepts(json=True, event_stream=True)
     qualities: dict[str, float] = {}
@@ -103,6 +117,9 @@ def negotiate(accept: str | None) -> Accepts:
     if not (accepts.json or accepts.event_stream):
         raise HTTPError(406, "Accept application/json or text/event-stream.")
     return accepts
+
+
+_remembered_negotiation = functools.lru_cache(maxsize=_ACCEPTS_REMEMBERED)(_negotiate)
 
 
 def _accepts(qualities: dict[str, float], media_type: str) -> bool:

@@ -25,7 +25,7 @@ from gateway.protocol.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, 
 from gateway.transports.gate import Gate
 from gateway.transports.http import Accepts, client_audience, header_dict, negotiate, read_body, require_json
 from gateway.transports.legacy_sse import LegacySSE
-from gateway.transports.streaming import DisconnectWatch, EventWriter
+from gateway.transports.streaming import DisconnectWatches, EventWriter
 
 RESOURCE_PATH: Final = "/mcp"
 MESSAGES_PATH: Final = "/mcp/messages"
@@ -41,6 +41,7 @@ class StreamableHTTP:
         self._core = core
         self._auth = authenticator
         self._legacy = legacy
+        self._watches = DisconnectWatches()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = HTTPRequest(scope, receive)
@@ -125,15 +126,15 @@ class StreamableHTTP:
 
         The call runs in this task, inside a cancel scope that a client disconnect cancels
         (2026-07-28: closing the connection cancels the request), watched from a short delay on
-        (`DisconnectWatch`): this is the hot path, and most calls end before a watcher is needed.
+        (`DisconnectWatches`): this is the hot path, and most calls end before a watcher is needed.
         """
         response: dict[str, Any] | None = None
         with CallScope() as scope:
-            watch = DisconnectWatch(receive, scope)
+            self._watches.start(receive, scope)
             try:
                 response = await self._core.handle_request(message, exchange)
             finally:
-                watch.stop()
+                self._watches.stop(scope)
         await _reply(response, writer, accepts, is_modern(exchange.revision), send)
 
 

@@ -18,7 +18,7 @@ from gateway.protocol.cancel_scope import CallScope
 from gateway.transports.http import SSE_MEDIA_TYPE
 
 KEEPALIVE_SECONDS: Final = 15.0
-# How long a call runs before its client's disconnect is watched for (`DisconnectWatch`).
+# How long a call runs before its client's disconnect is watched for (`DisconnectWatches`).
 DISCONNECT_WATCH_DELAY: Final = 0.05
 _KEEPALIVE_COMMENT: Final = b": keep-alive\n\n"
 STREAM_HEADERS: Final = [
@@ -103,25 +103,44 @@ async def cancel_on_disconnect(receive: Receive, scope: CallScope) -> None:
     scope.cancel()
 
 
-class DisconnectWatch:
-    """Runs `cancel_on_disconnect` for a request's call, from `delay` seconds after the call starts.
+class DisconnectWatches:
+    """Runs `cancel_on_disconnect` for each running call, from `delay` seconds after it started.
 
-    Most calls end sooner than that, and for them no watcher task is ever made: creating, running
-    and cancelling one cost more CPU than the rest of the transport's work on a call (issue 16).
-    A client that leaves earlier is still seen at `delay`: the server keeps the disconnect for
-    `receive` to report, so the call is cancelled at most `delay` late. `stop` when the call ends.
+    Most calls end sooner than that, and for them nothing is made but an entry here: a watcher task
+    per call, or even a timer per call, cost more CPU than the rest of the transport's work on a call
+    (issue 16). One timer ticks every `delay` seconds while calls run, and gives each call older than
+    `delay` its watcher, so a call is watched from between `delay` and twice `delay` after it
+    started. A client that leaves earlier is still seen then: the server keeps the disconnect for
+    `receive` to report. `stop` when the call ends.
     """
 
-    def __init__(self, receive: Receive, scope: CallScope, delay: float = DISCONNECT_WATCH_DELAY) -> None:
-        self._receive = receive
-        self._scope = scope
-        self._task: asyncio.Task[None] | None = None
-        self._timer = asyncio.get_running_loop().call_later(delay, self._start)
+    def __init__(self, delay: float = DISCONNECT_WATCH_DELAY) -> None:
+        self._delay = delay
+        # Calls not watched yet, in the order they started, with when and how to hear their client.
+        self._waiting: dict[CallScope, tuple[float, Receive]] = {}
+        self._watchers: dict[CallScope, asyncio.Task[None]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(cancel_on_disconnect(self._receive, self._scope))
+    def start(self, receive: Receive, scope: CallScope) -> None:
+        loop = asyncio.get_running_loop()
+        self._waiting[scope] = (loop.time(), receive)
+        if self._timer is None or self._loop is not loop:
+            self._loop = loop
+            self._timer = loop.call_later(self._delay, self._tick)
 
-    def stop(self) -> None:
-        self._timer.cancel()
-        if self._task is not None:
-            self._task.cancel()
+    def stop(self, scope: CallScope) -> None:
+        if self._waiting.pop(scope, None) is None:
+            watcher = self._watchers.pop(scope, None)
+            if watcher is not None:
+                watcher.cancel()
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() - self._delay
+        for scope, (started, receive) in list(self._waiting.items()):
+            if started > due:
+                break
+            del self._waiting[scope]
+            self._watchers[scope] = loop.create_task(cancel_on_disconnect(receive, scope))
+        self._timer = loop.call_later(self._delay, self._tick) if self._waiting else None

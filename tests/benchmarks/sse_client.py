@@ -1,5 +1,9 @@
 """A legacy HTTP+SSE MCP client for load: `GET /sse`, then `POST` to the announced endpoint, with every
 answer read off the stream. Built on aiohttp so thousands of sessions fit in one process.
+
+`KeepAliveSSESession` posts over a connection of its own instead, written and read directly: the
+round-trip benchmark shares its core with the fake OpenPhone, and aiohttp's POST alone cost the client
+more CPU than a round trip costs the gateway, so the client, not the server, set the pace.
 """
 
 from __future__ import annotations
@@ -7,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import httptools
 import orjson
 
 INITIALIZE_PARAMS: dict[str, Any] = {
@@ -131,3 +136,84 @@ class SSESession:
             answer.set_result(message)
         elif request_id is not None:
             self.unmatched += 1
+
+
+class KeepAliveSSESession(SSESession):
+    """An `SSESession` whose POSTs go over one keep-alive connection of its own (one at a time)."""
+
+    def __init__(
+        self, http: aiohttp.ClientSession, base_url: str, headers: dict[str, str], post_url: str | None = None
+    ) -> None:
+        super().__init__(http, base_url, headers, post_url)
+        self._connection: _PostConnection | None = None
+        self._request_head = b""
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        await super().close()
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        endpoint = await self._endpoint
+        if self._connection is None or self._connection.closed:
+            parts = urlsplit(endpoint)
+            target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+            headers = (f"{name}: {value}" for name, value in self._post_headers.items())
+            lines = [f"POST {target} HTTP/1.1", *headers]
+            self._request_head = ("\r\n".join(lines) + "\r\n").encode()
+            _, self._connection = await asyncio.get_running_loop().create_connection(
+                _PostConnection, parts.hostname or "127.0.0.1", parts.port or 80
+            )
+        body = orjson.dumps(message)
+        request = self._request_head + b"content-length: %d\r\n\r\n" % len(body) + body
+        status = await self._connection.send(request)
+        if status != 202:
+            raise UnexpectedStatus(f"POST {urlsplit(endpoint).path}", status)
+
+
+class _PostConnection(asyncio.Protocol):
+    """One HTTP/1.1 connection: a request at a time, its response's status once the response ended."""
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._answer: asyncio.Future[int] | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without deriving from it.
+        self._transport = cast(asyncio.Transport, transport)
+
+    async def send(self, request: bytes) -> int:
+        if self._transport is None or self._answer is not None:
+            raise RuntimeError("one request at a time, on an open connection")
+        self._answer = asyncio.get_running_loop().create_future()
+        self._transport.write(request)
+        try:
+            return await self._answer
+        finally:
+            self._answer = None
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(RuntimeError(f"unreadable response: {exc}"))
+            self.close()
+
+    def on_message_complete(self) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result(self._parser.get_status_code())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(RuntimeError("the connection closed before the response ended"))
+
+    def close(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.close()
+
+    def _fail(self, error: Exception) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_exception(error)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import HTTPError
-from gateway.transports.http import Accepts, negotiate, require_json
+from gateway.transports.http import (
+    _ACCEPTS_REMEMBERED,
+    Accepts,
+    _remembered_negotiation,
+    negotiate,
+    require_json,
+)
 
 BOTH = Accepts(json=True, event_stream=True)
 JSON_ONLY = Accepts(json=True, event_stream=False)
@@ -69,6 +75,24 @@ def test_negotiate_refuses_when_nothing_we_send_is_acceptable(accept: str) -> No
         406,
         "Accept application/json or text/event-stream.",
     )
+
+
+def test_a_remembered_answer_is_the_same_and_a_refusal_refuses_every_time() -> None:
+    for _ in range(3):
+        assert negotiate("application/json, text/event-stream") == BOTH
+        with pytest.raises(HTTPError) as caught:
+            negotiate("application/xml")
+        assert caught.value.status_code == 406
+
+
+def test_only_short_accept_headers_are_remembered_and_never_more_than_the_bound() -> None:
+    """A client cycling through distinct or huge headers cannot grow the memory the answers take."""
+    _remembered_negotiation.cache_clear()
+    assert negotiate("application/json;" + "x=y;" * 100) == JSON_ONLY
+    assert _remembered_negotiation.cache_info().currsize == 0
+    for serial in range(_ACCEPTS_REMEMBERED * 2):
+        assert negotiate(f"application/json;v={serial}") == JSON_ONLY
+    assert _remembered_negotiation.cache_info().currsize == _ACCEPTS_REMEMBERED
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The disconnect watch of a Streamable HTTP call (`gateway/transports/streaming.py`)."""
+"""The disconnect watches of Streamable HTTP calls (`gateway/transports/streaming.py`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from starlette.types import Message
 
 from gateway.protocol.cancel_scope import CallScope
-from gateway.transports.streaming import DisconnectWatch
+from gateway.transports.streaming import DisconnectWatches
 
 pytestmark = pytest.mark.anyio
 
@@ -30,47 +30,91 @@ class Connection:
 
 async def test_a_call_that_ends_before_the_delay_never_reads_the_connection() -> None:
     connection = Connection()
+    watches = DisconnectWatches(DELAY)
     with CallScope() as scope:
-        watch = DisconnectWatch(connection.receive, scope, DELAY)
+        watches.start(connection.receive, scope)
         await asyncio.sleep(0)
-        watch.stop()
-    await asyncio.sleep(DELAY * 2)
+        watches.stop(scope)
+    await asyncio.sleep(DELAY * 3)
     assert (connection.reads, scope.cancel_called) == (0, False)
 
 
 async def test_a_client_that_left_before_the_delay_still_cancels_the_call() -> None:
     connection = Connection()
     connection.gone.set()
+    watches = DisconnectWatches(DELAY)
     with CallScope() as scope:
-        watch = DisconnectWatch(connection.receive, scope, DELAY)
+        watches.start(connection.receive, scope)
         try:
             await asyncio.sleep(30)
         finally:
-            watch.stop()
+            watches.stop(scope)
     assert (connection.reads, scope.cancelled_caught) == (1, True)
 
 
 async def test_a_client_leaving_during_a_long_call_cancels_it() -> None:
     connection = Connection()
+    watches = DisconnectWatches(DELAY)
     with CallScope() as scope:
-        watch = DisconnectWatch(connection.receive, scope, DELAY)
+        watches.start(connection.receive, scope)
         try:
             await asyncio.sleep(DELAY * 3)
             assert not scope.cancel_called
             connection.gone.set()
             await asyncio.sleep(30)
         finally:
-            watch.stop()
+            watches.stop(scope)
     assert scope.cancelled_caught
 
 
 async def test_stopping_after_the_watch_began_ends_its_task() -> None:
     connection = Connection()
+    watches = DisconnectWatches(DELAY)
     tasks_before = len(asyncio.all_tasks())
     with CallScope() as scope:
-        watch = DisconnectWatch(connection.receive, scope, DELAY)
+        watches.start(connection.receive, scope)
         await asyncio.sleep(DELAY * 3)
         assert (connection.reads, len(asyncio.all_tasks())) == (1, tasks_before + 1)
-        watch.stop()
+        watches.stop(scope)
     await asyncio.sleep(0)
     assert (len(asyncio.all_tasks()), scope.cancel_called) == (tasks_before, False)
+
+
+async def test_only_the_call_whose_client_left_is_cancelled_and_each_is_watched_once() -> None:
+    """Calls share one timer; a call that starts later waits its own delay."""
+    staying, leaving, late = Connection(), Connection(), Connection()
+    watches = DisconnectWatches(DELAY)
+    outcomes: dict[str, bool] = {}
+
+    async def call(name: str, connection: Connection, runs: float) -> None:
+        with CallScope() as scope:
+            watches.start(connection.receive, scope)
+            try:
+                await asyncio.sleep(runs)
+            finally:
+                watches.stop(scope)
+        outcomes[name] = scope.cancelled_caught
+
+    leaving.gone.set()
+    first = asyncio.gather(call("staying", staying, DELAY * 4), call("leaving", leaving, 30))
+    await asyncio.sleep(DELAY * 2.5)
+    await asyncio.gather(first, call("late", late, DELAY * 0.5))
+    assert outcomes == {"staying": False, "leaving": True, "late": False}
+    assert (staying.reads, leaving.reads, late.reads) == (1, 1, 0)
+
+
+async def test_the_timer_stops_once_no_call_waits_and_starts_again_with_the_next() -> None:
+    connection = Connection()
+    connection.gone.set()
+    watches = DisconnectWatches(DELAY)
+    with CallScope() as scope:
+        watches.start(connection.receive, scope)
+        watches.stop(scope)
+    await asyncio.sleep(DELAY * 3)
+    with CallScope() as scope:
+        watches.start(connection.receive, scope)
+        try:
+            await asyncio.sleep(30)
+        finally:
+            watches.stop(scope)
+    assert (connection.reads, scope.cancelled_caught) == (1, True)
