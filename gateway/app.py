@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import version
 from typing import Final
 
 from starlette.applications import Starlette
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway import __version__
 from gateway.edge.auth import Authenticator
 from gateway.edge.entry import Edge
 from gateway.edge.origin_guard import OriginGuard
@@ -62,7 +62,7 @@ def server_info() -> ServerInfo:
     """How this gateway names itself to MCP clients."""
     return ServerInfo(
         name="openphone-mcp-gateway",
-        version=version("openphone-mcp-gateway"),
+        version=__version__,
         title="OpenPhone MCP Gateway",
         instructions=INSTRUCTIONS,
     )

@@ -1,13 +1,15 @@
 """`GET {public_path}/`: the developer landing page, and `{public_path}/static` for its CSS and JS.
 
 The page is rendered per request only to carry a fresh CSP nonce (for the small inline script that
-sets the theme before first paint); its content is computed once, when the routes are built.
+sets the theme before first paint); its content is computed once, for the first page, and
+`landing.content` loads with it: a start (and every request that is not a page) does without both.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Final
+from functools import cached_property
+from typing import TYPE_CHECKING, Final
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -15,9 +17,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.settings import Settings
-from landing.content import landing_content
 from landing.templating import STATIC_DIR, Templates, static_url
 from tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from landing.content import LandingContent
 
 NONCE_BYTES: Final = 16
 _TEMPLATES: Final = Templates()
@@ -38,12 +42,19 @@ def page_headers(nonce: str) -> dict[str, str]:
 
 
 class LandingPage:
-    """The landing page of one gateway: content fixed at start-up, a nonce per response."""
+    """The landing page of one gateway: content fixed once made, a nonce per response."""
 
     def __init__(self, settings: Settings, registry: ToolRegistry) -> None:
-        self._content = landing_content(settings, registry)
+        self._settings = settings
+        self._registry = registry
         self._static = static_url(settings.public_path)
         self._home = f"{settings.public_path}/"
+
+    @cached_property
+    def _content(self) -> LandingContent:
+        from landing.content import landing_content
+
+        return landing_content(self._settings, self._registry)
 
     async def respond(self, request: Request) -> HTMLResponse:
         nonce = secrets.token_urlsafe(NONCE_BYTES)

@@ -43,7 +43,8 @@ AuthMethod = Literal["none", "client_secret_post", "client_secret_basic"]
 class RegisteredClient(BaseModel):
     """A client this server knows: registered here, or described by its metadata document."""
 
-    model_config = ConfigDict(frozen=True)
+    # Built when first used (the first registration or authorization), not at start-up.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     client_id: str
     redirect_uris: tuple[str, ...]
@@ -119,7 +120,7 @@ def is_loopback_host(host: str) -> bool:
 class RegistrationRequest(BaseModel):
     """RFC 7591 §2 client metadata; unknown members are ignored (§3.1)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     redirect_uris: list[str] = Field(min_length=1, max_length=MAX_REDIRECT_URIS)
     # RFC 7591 §2: the default token_endpoint_auth_method is client_secret_basic.

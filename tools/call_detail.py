@@ -14,11 +14,11 @@ from typing import Literal, TypeVar
 import anyio
 from pydantic import BaseModel, Field
 
-from tools.call_media import NO_VOICEMAIL, CallIdArgs, VoicemailAvailability, voicemail_part
+from tools.call_media import CallIdArgs, VoicemailAvailability, no_voicemail, voicemail_part
 from tools.calls import (
-    NOT_ANSWERED_SUMMARY,
     Availability,
     Dialogue,
+    not_answered_summary,
     summary_part,
     transcript_part,
     was_answered,
@@ -75,11 +75,11 @@ async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
     api = context.openphone
     call = await api.get_call(args.call_id)
     answered = was_answered(call)
-    summary = summary_part(api, call.id) if answered else _not_requested(NOT_ANSWERED_SUMMARY)
+    summary = summary_part(api, call.id) if answered else _not_requested(not_answered_summary())
     voicemail = (
         voicemail_part(api, call.id)
         if call.direction == "incoming" and not answered
-        else _not_requested(NO_VOICEMAIL)
+        else _not_requested(no_voicemail())
     )
     reads: dict[str, tuple[type[BaseModel], Awaitable[BaseModel]]] = {
         "summary": (SummaryReport, summary),

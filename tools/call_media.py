@@ -94,7 +94,9 @@ class VoicemailPart(Wire):
     )
 
 
-NO_VOICEMAIL: Final = VoicemailPart(availability="none", note=_VOICEMAIL_NOTES["none"])
+def no_voicemail() -> VoicemailPart:
+    """The part for a call with no voicemail; made when needed, so the model is built on first use."""
+    return VoicemailPart(availability="none", note=_VOICEMAIL_NOTES["none"])
 
 
 async def voicemail_part(api: OpenPhoneAPI, call_id: str) -> VoicemailPart:
@@ -104,7 +106,7 @@ async def voicemail_part(api: OpenPhoneAPI, call_id: str) -> VoicemailPart:
     except OpenPhoneError as exc:
         if exc.status != 404:
             raise
-        return NO_VOICEMAIL
+        return no_voicemail()
     availability: VoicemailAvailability = "processing" if voicemail.status == "in-progress" else "completed"
     return VoicemailPart(availability=availability, note=_VOICEMAIL_NOTES[availability], voicemail=voicemail)
 

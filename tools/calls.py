@@ -205,9 +205,9 @@ class CallSummaryResult(Wire):
     note: str
 
 
-NOT_ANSWERED_SUMMARY: Final = CallSummaryResult(
-    summary=None, availability="not-answered", note=_SUMMARY_NOTES["not-answered"]
-)
+def not_answered_summary() -> CallSummaryResult:
+    """The part for a call nobody answered; made when needed, so the model is built on first use."""
+    return CallSummaryResult(summary=None, availability="not-answered", note=_SUMMARY_NOTES["not-answered"])
 
 
 async def summary_part(api: OpenPhoneAPI, call_id: str) -> CallSummaryResult:

@@ -172,6 +172,45 @@ def test_the_command_loads_the_gateway_with_the_collector_off() -> None:
     assert done.stdout.splitlines()[-1] == "[False] 0"
 
 
+# Runs `keygen` through the console script's entry point, builds a model as the gateway does at
+# start, then prints how many distributions' entry points were read meanwhile (pydantic's plugin search).
+PLUGIN_PROBE = """
+import sys
+read = []
+def watch(event, args):
+    if event == "open" and str(args[0]).endswith("entry_points.txt"):
+        read.append(args[0])
+sys.addaudithook(watch)
+sys.argv = ["openphone-mcp", "keygen"]
+from gateway.__main__ import main
+status = main()
+import pydantic
+class Probe(pydantic.BaseModel):
+    value: int
+print(len(read), status)
+"""
+
+
+def _entry_points_read(env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    return done.stdout.splitlines()[-1]
+
+
+def test_the_command_builds_models_without_searching_for_pydantic_plugins() -> None:
+    """The gateway uses no pydantic plugin, so no installed distribution's metadata is read for one."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    assert _entry_points_read(env) == "0 0"
+
+
+def test_an_operator_can_turn_pydantic_plugins_back_on() -> None:
+    """PYDANTIC_DISABLE_PLUGINS set empty is kept, and pydantic searches for plugins as by default."""
+    reads, status = _entry_points_read({**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}).split()
+    assert status == "0"
+    assert int(reads) > 0
+
+
 def test_serving_may_open_as_many_files_as_the_hard_limit_allows() -> None:
     before = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -30,10 +32,14 @@ async def test_client_connects_and_sees_the_server_identity(
             # No handshake and no discover: the server names itself in every result's _meta.
             listing = await client.list_tools()
             assert listing.meta is not None
-            assert listing.meta["io.modelcontextprotocol/serverInfo"]["name"] == "openphone-mcp-gateway"
+            info = listing.meta["io.modelcontextprotocol/serverInfo"]
+            assert info["name"] == "openphone-mcp-gateway"
+            assert info["version"] == version("openphone-mcp-gateway")
             return
         assert client.server_info is not None
         assert client.server_info.name == "openphone-mcp-gateway"
+        # The installed distribution's version, which pyproject.toml reads from gateway.__version__.
+        assert client.server_info.version == version("openphone-mcp-gateway")
         assert client.server_capabilities.tools is not None
         assert client.server_capabilities.logging is None
         modern = mode == "auto" and transport == "streamable"

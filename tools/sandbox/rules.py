@@ -362,7 +362,7 @@ class CreateContactBody(WireModel):
 class UpdateContactBody(WireModel):
     """`PATCH /v1/contacts/{id}`: every field optional; only the fields sent change."""
 
-    default_fields: DefaultFieldsPatch = DefaultFieldsPatch()
+    default_fields: DefaultFieldsPatch = Field(default_factory=DefaultFieldsPatch)
     custom_fields: list[CustomFieldValue] = []
     source: NullableText = None
     source_url: Uri | None = None

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import secure
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.app import create_app
+from gateway.edge.security_headers import BASELINE, DOCUMENTS, HSTS, HSTS_SECONDS
 from tests.conftest import free_port, make_settings, serve
 
 HTTPS_PUBLIC_URL = "https://gateway.example.test"
@@ -97,3 +99,23 @@ def test_an_sse_stream_carries_the_headers_too() -> None:
 def test_hsts_is_sent_when_served_over_https() -> None:
     for name, response in walk(https=True):
         assert response.headers["strict-transport-security"] == "max-age=31536000", name
+
+
+def test_the_baseline_is_what_secure_writes_for_the_policy() -> None:
+    """The constants the edge sends are the `secure` package's output for the policy it documents."""
+    baseline = secure.Secure(
+        xcto=secure.XContentTypeOptions(),
+        referrer=secure.ReferrerPolicy().strict_origin_when_cross_origin(),
+        xfo=secure.XFrameOptions().deny(),
+        permissions=secure.PermissionsPolicy().geolocation().microphone().camera(),
+        hsts=secure.StrictTransportSecurity().max_age(HSTS_SECONDS),
+    )
+    assert list(baseline.headers.items()) == [HSTS, *BASELINE]
+
+
+def test_the_document_policies_are_what_secure_writes() -> None:
+    documents = secure.Secure(
+        coop=secure.CrossOriginOpenerPolicy().same_origin(),
+        corp=secure.CrossOriginResourcePolicy().same_origin(),
+    )
+    assert list(documents.headers.items()) == list(DOCUMENTS)
