@@ -28,6 +28,17 @@ class Connection:
         return {"type": "http.disconnect"}
 
 
+async def watched_call(watches: DisconnectWatches, connection: Connection, seconds: float) -> CallScope:
+    """A call running `seconds` under `watches`; its scope once it has ended, cancelled or not."""
+    with CallScope() as scope:
+        watches.start(connection.receive, scope)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            watches.stop(scope)
+    return scope
+
+
 async def test_a_call_that_ends_before_the_delay_never_reads_the_connection() -> None:
     connection = Connection()
     watches = DisconnectWatches(DELAY)
@@ -42,13 +53,7 @@ async def test_a_call_that_ends_before_the_delay_never_reads_the_connection() ->
 async def test_a_client_that_left_before_the_delay_still_cancels_the_call() -> None:
     connection = Connection()
     connection.gone.set()
-    watches = DisconnectWatches(DELAY)
-    with CallScope() as scope:
-        watches.start(connection.receive, scope)
-        try:
-            await asyncio.sleep(30)
-        finally:
-            watches.stop(scope)
+    scope = await watched_call(DisconnectWatches(DELAY), connection, 30)
     assert (connection.reads, scope.cancelled_caught) == (1, True)
 
 
@@ -87,13 +92,7 @@ async def test_only_the_call_whose_client_left_is_cancelled_and_each_is_watched_
     outcomes: dict[str, bool] = {}
 
     async def call(name: str, connection: Connection, runs: float) -> None:
-        with CallScope() as scope:
-            watches.start(connection.receive, scope)
-            try:
-                await asyncio.sleep(runs)
-            finally:
-                watches.stop(scope)
-        outcomes[name] = scope.cancelled_caught
+        outcomes[name] = (await watched_call(watches, connection, runs)).cancelled_caught
 
     leaving.gone.set()
     first = asyncio.gather(call("staying", staying, DELAY * 4), call("leaving", leaving, 30))
@@ -111,10 +110,5 @@ async def test_the_timer_stops_once_no_call_waits_and_starts_again_with_the_next
         watches.start(connection.receive, scope)
         watches.stop(scope)
     await asyncio.sleep(DELAY * 3)
-    with CallScope() as scope:
-        watches.start(connection.receive, scope)
-        try:
-            await asyncio.sleep(30)
-        finally:
-            watches.stop(scope)
+    scope = await watched_call(watches, connection, 30)
     assert (connection.reads, scope.cancelled_caught) == (1, True)
