@@ -45,6 +45,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._received_in_head = 0
         self._refused = False
 
+    # The same signature as uvicorn's own override (asyncio.Protocol declares a BaseTransport).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
 

@@ -21,6 +21,9 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 JSON_MEDIA_TYPE: Final = "application/json"
 SSE_MEDIA_TYPE: Final = "text/event-stream"
 _JSON_BODY_TYPES: Final = frozenset({JSON_MEDIA_TYPE, "application/octet-stream"})
+# Accept headers up to this long have their reading remembered, this many of them (`negotiate`).
+_ACCEPT_CHARS_REMEMBERED: Final = 256
+_ACCEPTS_REMEMBERED: Final = 256
 
 
 async def read_body(receive: Receive, headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
@@ -98,10 +101,6 @@ def negotiate(accept: str | None) -> Accepts:
     if accept is not None and len(accept) <= _ACCEPT_CHARS_REMEMBERED:
         return _remembered_negotiation(accept)
     return _negotiate(accept)
-
-
-_ACCEPT_CHARS_REMEMBERED: Final = 256
-_ACCEPTS_REMEMBERED: Final = 256
 
 
 def _negotiate(accept: str | None) -> Accepts:
