@@ -30,7 +30,7 @@ _LOCATION = re.compile(r" \((?:.*/site-packages/|.*/(?=gateway/|oauth/|tools/|la
 def _py_spy() -> str:
     path = Path(sys.executable).with_name("py-spy")
     if not path.exists():
-        raise RuntimeError("py-spy is not installed: `pip install -e '.[test]'` (scripts/bench does it)")
+        raise RuntimeError("py-spy is not installed: `bash scripts/install test` (scripts/bench does it)")
     return str(path)
 
 
