@@ -1,8 +1,8 @@
 # The gateway's image: what `fly deploy` builds (fly.toml beside it), and what any container host runs.
 #
-# Two stages. The builder installs the project (not editable) into a virtualenv at /opt/venv; the
-# final image copies that virtualenv and nothing else, so no source tree, pip cache or build tool
-# ships. Every dependency has a manylinux wheel, so neither stage needs a compiler.
+# Two stages. The builder installs the locked dependencies and the project (a wheel, not editable)
+# into a virtualenv at /opt/venv; the final image copies that virtualenv and nothing else, so no
+# source tree, pip cache or build tool ships. Every dependency has a manylinux wheel, so neither stage needs a compiler.
 # tests/test_deploy.py holds this file, .dockerignore and fly.toml to each other.
 
 FROM python:3.11-slim AS builder
@@ -12,14 +12,21 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# The locked set, exactly: every file is checked against the lock's hashes, and nothing is resolved
+# again, so the image runs what the tests ran (requirements/ is exported from uv.lock). Copied before
+# the source, this layer is rebuilt only when the lock changes.
+COPY requirements/runtime.txt requirements/build.txt ./requirements/
+RUN pip install --require-hashes --no-deps -r requirements/runtime.txt
+# The locked build backend goes into the builder's own Python, not the image's venv.
+RUN /usr/local/bin/pip install --require-hashes --no-deps -r requirements/build.txt
 # pyproject.toml names README.md as the package's readme, so the build needs it too.
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY oauth ./oauth
 COPY tools ./tools
 COPY landing ./landing
-RUN pip install .
-
+RUN /usr/local/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheels .
+RUN pip install --no-deps /wheels/*.whl && pip check
 
 FROM python:3.11-slim
 

@@ -126,12 +126,24 @@ def test_every_stage_builds_on_python_slim(stages: list[Stage]) -> None:
         assert re.fullmatch(r"python:3\.1[1-9]-slim(@sha256:[0-9a-f]{64})?", stage.image), stage.image
 
 
-def test_builder_installs_the_project_into_a_venv_not_editable(builder: Stage) -> None:
+def test_builder_installs_the_locked_set_with_hashes_then_the_project_unresolved(builder: Stage) -> None:
+    """The image is the tested set: the lock with --require-hashes, and nothing resolved again."""
     runs = builder.args("RUN")
     assert f"python -m venv {VENV}" in runs
     installs = [run for run in runs if "pip install" in run]
-    assert installs == ["pip install ."]
+    assert installs == [
+        "pip install --require-hashes --no-deps -r requirements/runtime.txt",
+        "/usr/local/bin/pip install --require-hashes --no-deps -r requirements/build.txt",
+        "pip install --no-deps /wheels/*.whl && pip check",
+    ]
+    assert "/usr/local/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheels ." in runs
     assert builder.env()["PATH"].startswith(f"{VENV}/bin:")
+
+
+def test_builder_copies_the_lock_before_the_source(builder: Stage) -> None:
+    """The dependency layer is rebuilt only when the lock changes, not on every source change."""
+    copies = [copy_sources(args)[1] for args in builder.args("COPY")]
+    assert copies[0] == ["requirements/runtime.txt", "requirements/build.txt"]
 
 
 def test_builder_copies_every_package_the_distribution_includes(builder: Stage) -> None:
@@ -141,7 +153,8 @@ def test_builder_copies_every_package_the_distribution_includes(builder: Stage) 
     copied = {source for args in builder.args("COPY") for source in copy_sources(args)[1]}
     includes = project["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = {pattern.rstrip("*") for pattern in includes}
-    assert packages | {"pyproject.toml", project["project"]["readme"]} == copied
+    lock = {"requirements/runtime.txt", "requirements/build.txt"}
+    assert packages | lock | {"pyproject.toml", project["project"]["readme"]} == copied
 
 
 def test_dockerignore_admits_exactly_what_the_builder_copies(builder: Stage) -> None:
