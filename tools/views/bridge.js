@@ -26,7 +26,7 @@ const bridge = (() => {
   }
 
   function notify(method, params) {
-    post({ jsonrpc: "2.0", method, params });
+    post(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params });
   }
 
   function h(tag, props, ...children) {
@@ -153,18 +153,20 @@ const bridge = (() => {
     }
   }
 
+  // The order of the SDK's App.connect(): ui/initialize, then ui/notifications/initialized (no
+  // params), and only then the size; nothing else goes to the host before initialized.
   async function start(name, renderData) {
     render = renderData;
     window.addEventListener("message", receive);
     show(notice("Waiting for the result…"));
-    new ResizeObserver(reportSize).observe(document.body);
     const result = await request("ui/initialize", {
       protocolVersion: PROTOCOL_VERSION,
       appInfo: { name: `openphone-${name}`, version: "1" },
       appCapabilities: { availableDisplayModes: ["inline"] },
     });
     applyContext((result && result.hostContext) || {});
-    notify("ui/notifications/initialized", {});
+    notify("ui/notifications/initialized");
+    new ResizeObserver(reportSize).observe(document.body);
   }
 
   return { h, notice, formatTime, callTool, sendMessage, start };

@@ -76,6 +76,19 @@ async def test_the_view_shows_the_result_cleanly_in_the_hosts_theme(
     assert initialize["params"]["protocolVersion"] == "2026-01-26"
 
 
+@pytest.mark.parametrize("view", list(SCENARIOS))
+async def test_the_view_says_it_is_initialized_before_it_sends_anything_else(
+    open_view: OpenView, view: str
+) -> None:
+    """The order of the SDK's `App.connect()`: `ui/initialize`, then `ui/notifications/initialized`
+    (no params), and only then its size; a strict host may drop what comes before `initialized`."""
+    hosted = await open_scenario(open_view, view)
+    await hosted.wait_until_sized()
+    initialize, initialized, *_ = await hosted.log()
+    assert initialize["method"] == "ui/initialize"
+    assert initialized == {"jsonrpc": "2.0", "method": "ui/notifications/initialized"}
+
+
 async def test_a_summary_shows_points_and_next_steps(open_view: OpenView) -> None:
     hosted = await open_view("call", "get-call-summary", {"callId": seed.CALL_WITH_JOBS_ID})
     headings = hosted.frame.locator("h3")
