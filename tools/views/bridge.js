@@ -109,8 +109,10 @@ const bridge = (() => {
     return data;
   }
 
-  function sendMessage(text) {
-    return request("ui/message", { role: "user", content: [{ type: "text", text }] });
+  async function sendMessage(text) {
+    const result = await request("ui/message", { role: "user", content: [{ type: "text", text }] });
+    if (result && result.isError) throw new Error("The host did not take the message.");
+    return result;
   }
 
   function reportSize() {

@@ -149,6 +149,15 @@ async def test_draft_a_reply_hands_a_message_to_the_conversation_and_calls_no_to
     assert hosted.watched.console_errors == []
 
 
+async def test_a_message_the_host_refuses_is_reported_as_not_taken(open_view: OpenView) -> None:
+    """A host answers `ui/message` with `isError: true` when it rejects it (McpUiMessageResult)."""
+    tool, arguments, _ = SCENARIOS["thread"]
+    hosted = await open_view("thread", tool, arguments, refuse_messages=True)
+    await hosted.frame.get_by_role("button", name="Draft a reply").click()
+    await expect(hosted.frame.get_by_role("status").last).to_have_text("The host did not take the message.")
+    assert len(await hosted.requests("ui/message")) == 1
+
+
 async def test_choosing_a_conversation_opens_its_thread(open_view: OpenView) -> None:
     hosted = await open_scenario(open_view, "conversations")
     await hosted.frame.get_by_role("button", name="Open the thread with Priya Shah").focus()
