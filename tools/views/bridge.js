@@ -2,8 +2,8 @@
 // The view side of MCP Apps (io.modelcontextprotocol/ui, 2026-01-26): JSON-RPC 2.0 over postMessage
 // with the host window only. Text from OpenPhone is written by strangers, so the DOM is built with
 // text nodes and attributes, never parsed from markup. The spec promises a view nothing beyond
-// scripts, and strict hosts (the SDK's own AppBridge) sandbox it with `allow-scripts` alone: so no
-// <form> submission, and nothing that needs an origin (storage, cookies).
+// scripts, and strict hosts sandbox it with `allow-scripts` alone (as the SDK's AppBridge documents):
+// so no form submission, modal dialog or popup, and nothing that needs an origin (storage, cookies).
 const bridge = (() => {
   const PROTOCOL_VERSION = "2026-01-26";
   const pending = new Map();

@@ -10,7 +10,7 @@ function messageBubble(message) {
     bridge.h("p", { class: "text" }, message.text));
 }
 
-// No <form>: a host may sandbox the view with allow-scripts alone, and then a form's submission is
+// No form element: a host may sandbox the view with allow-scripts alone, and then a form's submission is
 // blocked before any handler runs. A plain button works under every sandbox.
 function draftPanel(participant, inbox) {
   const label = bridge.h("label", { for: "draft-text" }, "Ideas for a reply (optional)");
