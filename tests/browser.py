@@ -44,11 +44,14 @@ class WatchedPage:
     page: Page
     csp_violations: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    console_warnings: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
     def record_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
+        elif message.type == "warning":
+            self.console_warnings.append(message.text)
 
 
 OpenPage = Callable[..., Awaitable[WatchedPage]]

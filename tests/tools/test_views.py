@@ -31,6 +31,14 @@ _FORBIDDEN_IN_HTML: Final = re.compile(
     r"|document\.write|\beval\(|new Function|fetch\(|XMLHttpRequest|WebSocket|EventSource|sendBeacon",
     re.IGNORECASE,
 )
+# What an iframe sandboxed with `allow-scripts` alone withholds (MCP Apps promises a view no more):
+# form submission, an origin (storage, cookies, the parent's DOM), modal dialogs, popups and
+# navigating the top window.
+_NEEDS_MORE_THAN_SCRIPTS: Final = re.compile(
+    r"""<form|["']form["']|\.submit\(|requestSubmit|localStorage|sessionStorage|indexedDB|document\.cookie"""
+    r"|\bcaches\.|serviceWorker|(?:parent|top|opener)\.(?:document|location)"
+    r"|\b(?:alert|confirm|prompt|print)\(|window\.open\(|_blank",
+)
 _SECRET_LIKE: Final = re.compile(
     r"sk-[A-Za-z0-9]{8,}|Bearer\s+\S|api[-_]?key|secret|password|token\s*[:=]\s*['\"]"
 )
@@ -142,3 +150,9 @@ def test_the_html_loads_nothing_parses_no_markup_and_holds_no_secret(view: Any) 
     assert html.count("<script>") == html.count("</script>") == 1
     assert html.count("<style>") == html.count("</style>") == 1
     assert len(html.encode()) < 32 * 1024
+
+
+@pytest.mark.parametrize("view", build_registry().views, ids=lambda view: view.name)
+def test_the_html_needs_nothing_a_scripts_only_sandbox_withholds(view: Any) -> None:
+    """No form, storage, cookie, modal, popup or top navigation: strict hosts give a view scripts alone."""
+    assert _NEEDS_MORE_THAN_SCRIPTS.findall(view.html) == []

@@ -1,7 +1,9 @@
 "use strict";
 // The view side of MCP Apps (io.modelcontextprotocol/ui, 2026-01-26): JSON-RPC 2.0 over postMessage
 // with the host window only. Text from OpenPhone is written by strangers, so the DOM is built with
-// text nodes and attributes, never parsed from markup.
+// text nodes and attributes, never parsed from markup. The spec promises a view nothing beyond
+// scripts, and strict hosts sandbox it with `allow-scripts` alone (as the SDK's AppBridge documents):
+// so no form submission, modal dialog or popup, and nothing that needs an origin (storage, cookies).
 const bridge = (() => {
   const PROTOCOL_VERSION = "2026-01-26";
   const pending = new Map();
@@ -24,7 +26,7 @@ const bridge = (() => {
   }
 
   function notify(method, params) {
-    post({ jsonrpc: "2.0", method, params });
+    post(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params });
   }
 
   function h(tag, props, ...children) {
@@ -107,8 +109,10 @@ const bridge = (() => {
     return data;
   }
 
-  function sendMessage(text) {
-    return request("ui/message", { role: "user", content: [{ type: "text", text }] });
+  async function sendMessage(text) {
+    const result = await request("ui/message", { role: "user", content: [{ type: "text", text }] });
+    if (result && result.isError) throw new Error("The host did not take the message.");
+    return result;
   }
 
   function reportSize() {
@@ -151,18 +155,20 @@ const bridge = (() => {
     }
   }
 
+  // The order of the SDK's App.connect(): ui/initialize, then ui/notifications/initialized (no
+  // params), and only then the size; nothing else goes to the host before initialized.
   async function start(name, renderData) {
     render = renderData;
     window.addEventListener("message", receive);
     show(notice("Waiting for the result…"));
-    new ResizeObserver(reportSize).observe(document.body);
     const result = await request("ui/initialize", {
       protocolVersion: PROTOCOL_VERSION,
       appInfo: { name: `openphone-${name}`, version: "1" },
       appCapabilities: { availableDisplayModes: ["inline"] },
     });
     applyContext((result && result.hostContext) || {});
-    notify("ui/notifications/initialized", {});
+    notify("ui/notifications/initialized");
+    new ResizeObserver(reportSize).observe(document.body);
   }
 
   return { h, notice, formatTime, callTool, sendMessage, start };

@@ -10,13 +10,14 @@ function messageBubble(message) {
     bridge.h("p", { class: "text" }, message.text));
 }
 
-function draftForm(participant, inbox) {
+// No form element: a host may sandbox the view with allow-scripts alone, and then a form's submission is
+// blocked before any handler runs. A plain button works under every sandbox.
+function draftPanel(participant, inbox) {
   const label = bridge.h("label", { for: "draft-text" }, "Ideas for a reply (optional)");
   const text = bridge.h("textarea", { id: "draft-text", rows: 2 });
   const status = bridge.h("p", { class: "muted", role: "status" });
-  const button = bridge.h("button", { type: "submit" }, "Draft a reply");
-  async function submit(event) {
-    event.preventDefault();
+  const button = bridge.h("button", { type: "button", onclick: askForDraft }, "Draft a reply");
+  async function askForDraft() {
     const ideas = text.value.trim();
     const ask = `Draft a reply to ${participant} in my OpenPhone thread from ${inbox}`;
     const prompt = `${ask}${ideas ? `, based on this: "${ideas}"` : ""}. Show me the draft; do not send it until I confirm.`;
@@ -30,7 +31,7 @@ function draftForm(participant, inbox) {
       button.disabled = false;
     }
   }
-  return bridge.h("form", { class: "draft", onsubmit: submit }, label, text, button, status);
+  return bridge.h("div", { class: "draft" }, label, text, button, status);
 }
 
 function threadPanel(page, args) {
@@ -70,7 +71,7 @@ function threadPanel(page, args) {
   draw();
   const panel = bridge.h("div", { class: "thread" },
     bridge.h("div", { class: "toolbar" }, heading, older), list, status);
-  if (participant) panel.append(draftForm(participant, page.inboxId));
+  if (participant) panel.append(draftPanel(participant, page.inboxId));
   panel.focusHeading = () => heading.focus();
   return panel;
 }

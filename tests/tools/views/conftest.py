@@ -1,16 +1,21 @@
-"""A headless MCP Apps host: each view runs in a sandboxed iframe on its own origin, under the CSP a host
-applies by default, fed a real `tools/call` result from the sandbox gateway.
+"""A headless MCP Apps host: each view runs in an iframe sandboxed with `allow-scripts` alone, on its own
+origin, under the CSP a host applies by default, fed a real `tools/call` result from the sandbox gateway.
 
 The host page (`host.html`) is served from one origin and the views, as `resources/read` returned them,
 from another, with the MCP Apps default policy as a header (stable spec, "Security": used when
 `_meta.ui.csp` declares no domain). The page reaches the gateway only through `gatewayCall`, a
 function Playwright exposes, which posts a real JSON-RPC `tools/call` over HTTP: no request the
 browser makes can be mistaken for one the view made.
+
+Every test runs under two host bridges: `minimal`, written here from the spec, and `appbridge`, the
+official MCP Apps SDK's `AppBridge` (`@modelcontextprotocol/ext-apps`, pinned and installed by
+`scripts/install-node-clients`), bundled for the browser once per session with esbuild.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -23,7 +28,7 @@ import pytest
 from playwright.async_api import FrameLocator
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
 from tests.browser import OpenPage, WatchedPage
@@ -35,8 +40,19 @@ DEFAULT_VIEW_CSP: Final = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; media-src 'self' data:; connect-src 'none'; object-src 'none'"
 )
-HOST_PAGE: Final = Path(__file__).with_name("host.html")
-SCREENSHOTS: Final = Path(__file__).resolve().parents[3] / "landing" / "static" / "views"
+HERE: Final = Path(__file__).parent
+ROOT: Final = HERE.parents[2]
+HOST_PAGE: Final = HERE / "host.html"
+SCREENSHOTS: Final = ROOT / "landing" / "static" / "views"
+NODE_MODULES: Final = ROOT / ".tools" / "node-clients" / "node_modules"
+APP_BRIDGE: Final = NODE_MODULES / "@modelcontextprotocol" / "ext-apps" / "dist" / "src" / "app-bridge.js"
+ESBUILD: Final = NODE_MODULES / ".bin" / "esbuild"
+BUNDLE_TIMEOUT_SECONDS: Final = 60
+# The hand-written bridge, and the official SDK's, which the README's screenshots come from.
+HOSTS: Final = ("minimal", "appbridge")
+SCREENSHOT_HOST: Final = "appbridge"
+# The strictest sandbox a host may give a view: the spec promises it scripts and nothing more.
+VIEW_SANDBOX: Final = "allow-scripts"
 # The last size the view reported is the height the host gave its frame.
 _SIZED: Final = """() => {
   const sizes = window.__log.filter((message) => message.method === "ui/notifications/size-changed");
@@ -52,6 +68,7 @@ class HostedView:
     watched: WatchedPage
     frame: FrameLocator
     view_url: str
+    host: str
 
     async def log(self) -> list[dict[str, Any]]:
         """Every message the view sent the host, in order."""
@@ -69,6 +86,15 @@ class HostedView:
 
     async def wait_until_sized(self) -> None:
         await self.watched.page.wait_for_function(_SIZED)
+
+    async def change_host_context(self, update: dict[str, Any]) -> None:
+        """Sends `ui/notifications/host-context-changed` through the host's bridge."""
+        await self.watched.page.evaluate("(update) => window.changeHostContext(update)", update)
+
+    async def screenshot(self, name: str) -> None:
+        """Writes the README's screenshot `name`.png, from the official host only (one source per image)."""
+        if self.host == SCREENSHOT_HOST:
+            await self.watched.page.locator("#view").screenshot(path=SCREENSHOTS / f"{name}.png")
 
 
 OpenView = Callable[..., Awaitable[HostedView]]
@@ -112,11 +138,38 @@ def view_origin(tool_server: LiveServer) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def host_origin() -> Iterator[str]:
+def app_bridge_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The official AppBridge and its dependencies as one ES module a browser can load."""
+    if not (APP_BRIDGE.exists() and ESBUILD.exists()):
+        pytest.fail("The MCP Apps SDK or esbuild is missing: run `bash scripts/install-node-clients`")
+    bundle = tmp_path_factory.mktemp("app-bridge") / "app-bridge.mjs"
+    command = [str(ESBUILD), str(APP_BRIDGE), "--bundle", "--format=esm", "--platform=browser"]
+    subprocess.run(
+        [*command, f"--outfile={bundle}", "--log-level=error"], check=True, timeout=BUNDLE_TIMEOUT_SECONDS
+    )
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def host_origin(app_bridge_bundle: Path) -> Iterator[str]:
+    """Serves the host page, its two bridges and the AppBridge bundle."""
+    scripts = {f"{name}-host.mjs": HERE / f"{name}-host.mjs" for name in HOSTS}
+    scripts["app-bridge.mjs"] = app_bridge_bundle
+
     async def host(request: Request) -> Response:
         return HTMLResponse(HOST_PAGE.read_text())
 
-    yield from serve(Starlette(routes=[Route("/host", host)]))
+    async def script(request: Request) -> Response:
+        return FileResponse(scripts[request.path_params["name"]], media_type="text/javascript")
+
+    yield from serve(Starlette(routes=[Route("/host", host), Route("/{name}", script)]))
+
+
+@pytest.fixture(params=HOSTS)
+def view_host(request: pytest.FixtureRequest) -> str:
+    """The host bridge a test runs under: each view test runs under both."""
+    host: str = request.param
+    return host
 
 
 @pytest.fixture(scope="session")
@@ -133,11 +186,13 @@ def open_view(
     host_origin: str,
     view_origin: str,
     app_tools: list[str],
+    view_host: str,
     sandbox: SandboxState,
 ) -> OpenView:
     """Opens `view` in the host, fed the result of `tool` called with `arguments`, once it has rendered.
 
-    `drop_structured` removes `structuredContent` from the result, as some hosts do.
+    `drop_structured` removes `structuredContent` from the result, as some hosts do;
+    `refuse_messages` makes the host answer every `ui/message` with `isError: true`.
     """
 
     async def open_one(
@@ -147,9 +202,11 @@ def open_view(
         theme: str = "light",
         variables: Any = None,
         drop_structured: bool = False,
+        refuse_messages: bool = False,
     ) -> HostedView:
         view_url = f"{view_origin}/{view}.html"
         scenario = {
+            "host": view_host,
             "view": view_url,
             "tool": tool,
             "arguments": arguments,
@@ -157,14 +214,16 @@ def open_view(
             "variables": variables or {},
             "appTools": app_tools,
             "dropStructured": drop_structured,
+            "refuseMessages": refuse_messages,
         }
         watched = await open_page(
             f"{host_origin}/host?scenario={quote(json.dumps(scenario))}",
             functions={"gatewayCall": partial(gateway_call, tool_server)},
             viewport={"width": 600, "height": 900},
         )
+        assert await watched.page.locator("#view").get_attribute("sandbox") == VIEW_SANDBOX
         frame = watched.page.frame_locator("#view")
         await frame.locator("#app h1, #app [role=alert]").first.wait_for()
-        return HostedView(watched, frame, view_url)
+        return HostedView(watched, frame, view_url, view_host)
 
     return open_one

@@ -1,4 +1,7 @@
-"""Each view in a real browser, hosted the way MCP Apps hosts do it, fed real results from the sandbox."""
+"""Each view in a real browser, hosted the way MCP Apps hosts do it, fed real results from the sandbox.
+
+Every test runs under the strictest sandbox (`allow-scripts` alone) and under two host bridges, the
+hand-written one and the official SDK's AppBridge (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any, Final
 import pytest
 from playwright.async_api import expect
 
-from tests.tools.views.conftest import SCREENSHOTS, HostedView, OpenView
+from tests.tools.views.conftest import HostedView, OpenView
 from tools.sandbox import SandboxState
 from tools.sandbox import data as seed
 
@@ -62,14 +65,28 @@ async def test_the_view_shows_the_result_cleanly_in_the_hosts_theme(
     await hosted.wait_until_sized()
     assert await hosted.evaluate(BODY_BACKGROUND_JS) == BACKGROUNDS[theme]
     assert await hosted.evaluate("document.documentElement.dataset.theme") == theme
-    await hosted.watched.page.locator("#view").screenshot(path=SCREENSHOTS / f"{view}-{theme}.png")
+    await hosted.screenshot(f"{view}-{theme}")
     assert hosted.watched.console_errors == []
+    assert hosted.watched.console_warnings == []
     assert hosted.watched.csp_violations == []
-    host_page, view_document = hosted.watched.requests
-    assert host_page.split("?")[0].endswith("/host")
-    assert view_document == hosted.view_url
+    host_page, *loaded = hosted.watched.requests
+    host_origin = host_page.split("/host?")[0]
+    assert [url for url in loaded if not url.startswith(f"{host_origin}/")] == [hosted.view_url]
     (initialize,) = await hosted.requests("ui/initialize")
     assert initialize["params"]["protocolVersion"] == "2026-01-26"
+
+
+@pytest.mark.parametrize("view", list(SCENARIOS))
+async def test_the_view_says_it_is_initialized_before_it_sends_anything_else(
+    open_view: OpenView, view: str
+) -> None:
+    """The order of the SDK's `App.connect()`: `ui/initialize`, then `ui/notifications/initialized`
+    (no params), and only then its size; a strict host may drop what comes before `initialized`."""
+    hosted = await open_scenario(open_view, view)
+    await hosted.wait_until_sized()
+    initialize, initialized, *_ = await hosted.log()
+    assert initialize["method"] == "ui/initialize"
+    assert initialized == {"jsonrpc": "2.0", "method": "ui/notifications/initialized"}
 
 
 async def test_a_summary_shows_points_and_next_steps(open_view: OpenView) -> None:
@@ -129,6 +146,16 @@ async def test_draft_a_reply_hands_a_message_to_the_conversation_and_calls_no_to
     assert message["params"] == {"role": "user", "content": [{"type": "text", "text": text}]}
     assert await hosted.requests("tools/call") == []
     assert sandbox.sent_messages == []
+    assert hosted.watched.console_errors == []
+
+
+async def test_a_message_the_host_refuses_is_reported_as_not_taken(open_view: OpenView) -> None:
+    """A host answers `ui/message` with `isError: true` when it rejects it (McpUiMessageResult)."""
+    tool, arguments, _ = SCENARIOS["thread"]
+    hosted = await open_view("thread", tool, arguments, refuse_messages=True)
+    await hosted.frame.get_by_role("button", name="Draft a reply").click()
+    await expect(hosted.frame.get_by_role("status").last).to_have_text("The host did not take the message.")
+    assert len(await hosted.requests("ui/message")) == 1
 
 
 async def test_choosing_a_conversation_opens_its_thread(open_view: OpenView) -> None:
@@ -182,9 +209,6 @@ async def test_times_are_shown_in_the_hosts_locale_and_time_zone(open_view: Open
 
 async def test_a_theme_change_from_the_host_applies_at_once(open_view: OpenView) -> None:
     hosted = await open_scenario(open_view, "bulk")
-    await hosted.watched.page.evaluate(
-        """() => document.getElementById("view").contentWindow.postMessage(
-          {jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: {theme: "dark"}}, "*")"""
-    )
+    await hosted.change_host_context({"theme": "dark"})
     await expect(hosted.frame.locator("html")).to_have_attribute("data-theme", "dark")
     assert await hosted.evaluate(BODY_BACKGROUND_JS) == BACKGROUNDS["dark"]
