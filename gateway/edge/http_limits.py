@@ -4,6 +4,9 @@ RFC 6585 §5: 431 Request Header Fields Too Large. The request line and headers 
 take MAX_HEADER_BYTES; past that the connection is answered 431 and closed before the app sees the
 request. httptools has no limit of its own and keeps a partial header value in memory until it ends,
 so the bytes are counted as they arrive. h11 has a limit, but costs the hot path several times more.
+
+A chunked body's trailer section is a second head the parser buffers the same way (second review
+#3), and uvicorn appended its fields to the request's headers: they are bounded alike, and dropped.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ _REFUSAL: Final = (
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing a request whose head exceeds MAX_HEADER_BYTES with 431.
 
-    Two counts: the bytes received while a head is incomplete (a head spread over many reads, which
-    httptools would otherwise buffer whole), and, once it is complete, the head's own parts (a head
-    that arrived in one read). The app never sees a refused request.
+    Two counts: the bytes that are not body, received since the body last made progress (a head or
+    a trailer section spread over many reads, which httptools would otherwise buffer whole), and,
+    once the head is complete, its own parts (a head that arrived in one read). The app never sees a
+    refused head. Trailer fields never reach the app: the headers are final when the head ends.
 
     It writes through `CoalescingTransport`, so a response's head and body leave in one write.
     """
@@ -42,7 +46,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_head = True
-        self._received_in_head = 0
+        self._without_body = 0
+        self._body_progressed = False
         self._refused = False
 
     # The same signature as uvicorn's own override (asyncio.Protocol declares a BaseTransport).
@@ -52,17 +57,31 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        self._body_progressed = False
         super().data_received(data)
-        if self._in_head and not self._refused:
-            # The whole read counts, even bytes that ended a pipelined predecessor: a safe over-count.
-            self._received_in_head += len(data)
-            if self._received_in_head > MAX_HEADER_BYTES:
-                self._refuse()
+        if self._refused:
+            return
+        if self._body_progressed:
+            # Chunk framing between body bytes is a few bytes a chunk; a run of reads with no body
+            # byte and no chunk is a head, a trailer section or a chunk extension growing.
+            self._without_body = 0
+            return
+        # The whole read counts, even bytes that ended a pipelined predecessor: a safe over-count.
+        self._without_body += len(data)
+        if self._without_body > MAX_HEADER_BYTES:
+            self._refuse()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
-        self._received_in_head = 0
+        self._without_body = 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # RFC 9110 §6.5.1: a trailer field MUST NOT be merged into the header section unless its
+        # definition allows it; this server defines none, and a credential or a proxy-set header
+        # supplied after the body must not count (second review #3). Trailers are dropped.
+        if self._in_head:
+            super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -73,7 +92,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         super().on_headers_complete()
 
+    def on_chunk_header(self) -> None:
+        self._body_progressed = True
+
     def on_body(self, body: bytes) -> None:
+        self._body_progressed = True
         if not self._refused:
             super().on_body(body)
 
@@ -83,5 +106,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def _refuse(self) -> None:
         self._refused = True
-        self.transport.write(_REFUSAL)
+        # A response already under way for this request cannot be replaced: the connection just ends.
+        if self._in_head or self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_REFUSAL)
         self.transport.close()
