@@ -68,6 +68,7 @@ class Edge:
         inbound_id = host = origin = None
         preflight = False
         # A repeated header counts once, with its first value; ASGI servers send names lowercased.
+        # `serve` refuses a second Host before this (`http_limits.settle_host`).
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER:
                 inbound_id = value if inbound_id is None else inbound_id

@@ -7,11 +7,13 @@ so the bytes are counted as they arrive. h11 has a limit, but costs the hot path
 
 A chunked body's trailer section is a second head the parser buffers the same way (second review
 #3), and uvicorn appended its fields to the request's headers: they are bounded alike, and dropped.
+The Host header is settled here too (`settle_host`): the edge sees one Host, the request's authority.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -21,6 +23,9 @@ from gateway.edge.write_coalescing import CoalescingTransport
 # The largest legitimate head here is a bearer token (at most 5,120 characters) plus ordinary headers;
 # Node.js allows 16 KiB, nginx 32 KiB by default.
 MAX_HEADER_BYTES: Final = 32 * 1024
+
+_WEB_SCHEMES: Final = frozenset({b"http", b"https"})
+_AUTHORITY_END: Final = re.compile(rb"[/?#]")
 
 _REFUSAL_BODY: Final = b"The request headers are too large.\n"
 _REFUSAL: Final = (
@@ -90,6 +95,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if head_bytes > MAX_HEADER_BYTES:
             self._refuse()
             return
+        problem = settle_host(self.url, self.headers)
+        if problem is not None:
+            self._refused = True
+            self.send_400_response(problem)
+            return
         super().on_headers_complete()
 
     def on_chunk_header(self) -> None:
@@ -110,3 +120,24 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head or self.cycle is None or not self.cycle.response_started:
             self.transport.write(_REFUSAL)
         self.transport.close()
+
+
+def settle_host(target: bytes, headers: list[tuple[bytes, bytes]]) -> str | None:
+    """Make the one Host header name the request's authority, or say why the request gets 400.
+
+    RFC 9112 §3.2: a request with more than one Host field line MUST get 400; two names for one
+    request are how cache poisoning and request smuggling start. §3.2.2: for an absolute-form target
+    the server MUST ignore Host and use the target's authority, so the authority replaces Host here
+    and the edge's Host check judges it. `headers` (lower-cased names) is changed in place.
+    """
+    if sum(1 for name, _ in headers if name == b"host") > 1:
+        return "A request may carry only one Host header."
+    if target.startswith(b"/") or target == b"*":
+        return None
+    scheme, separator, rest = target.partition(b"://")
+    authority = _AUTHORITY_END.split(rest, maxsplit=1)[0]
+    if not separator or scheme.lower() not in _WEB_SCHEMES or not authority or b"@" in authority:
+        return "The request target must be a path, or an http(s) URL naming only a host."
+    headers[:] = [(name, value) for name, value in headers if name != b"host"]
+    headers.append((b"host", authority))
+    return None

@@ -104,3 +104,43 @@ def test_a_body_in_many_small_chunks_is_served(url: str) -> None:
     answer = exchange(url, head + chunks + b"0\r\n\r\n")
     assert status_line(answer) == b"HTTP/1.1 200 OK"
     assert answer.endswith(b'{"jsonrpc":"2.0","id":1,"result":{}}')
+
+
+def ping(url: str, target: str, *hosts: str) -> bytes:
+    """A POST of an MCP ping to `target`, with one Host header per item of `hosts`."""
+    body = b'{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    return (
+        f"POST {target} HTTP/1.1\r\n".encode()
+        + b"".join(f"host: {host}\r\n".encode() for host in hosts)
+        + b"content-type: application/json\r\nconnection: close\r\n"
+        + f"x-openphone-api-key: {TEST_API_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+@pytest.mark.parametrize("foreign_first", [False, True], ids=["own-host-first", "foreign-host-first"])
+def test_two_host_headers_are_refused_with_400(url: str, foreign_first: bool) -> None:
+    """Second review #7: the first of two Host headers was taken (RFC 9112 §3.2: 400)."""
+    hosts = [url.removeprefix("http://"), "evil.example"]
+    answer = exchange(url, ping(url, "/mcp", *(reversed(hosts) if foreign_first else hosts)))
+    assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
+    assert answer.endswith(b"A request may carry only one Host header.")
+
+
+def test_an_absolute_form_target_naming_another_host_is_misdirected(url: str) -> None:
+    """Second review #7: the target's authority was ignored (RFC 9112 §3.2.2: it wins over Host)."""
+    answer = exchange(url, ping(url, "http://evil.example/mcp", url.removeprefix("http://")))
+    assert status_line(answer) == b"HTTP/1.1 421 Misdirected Request"
+
+
+def test_an_absolute_form_target_naming_this_server_is_served(url: str) -> None:
+    answer = exchange(url, ping(url, f"{url}/mcp", "evil.example"))
+    assert status_line(answer) == b"HTTP/1.1 200 OK"
+    assert answer.endswith(b'{"jsonrpc":"2.0","id":1,"result":{}}')
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/mcp", "http://user@127.0.0.1/mcp", "http:///mcp"])
+def test_an_absolute_form_target_that_names_no_plain_host_is_refused_with_400(url: str, target: str) -> None:
+    answer = exchange(url, ping(url, target, url.removeprefix("http://")))
+    assert status_line(answer) == b"HTTP/1.1 400 Bad Request"
+    assert answer.endswith(b"The request target must be a path, or an http(s) URL naming only a host.")
