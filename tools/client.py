@@ -7,7 +7,8 @@ ASGI app reached in-process through `aiohttp-asgi-connector`, so tests and `--sa
 same client code, with no network.
 
 Every request carries `Authorization: <key>` (no `Bearer`, openphone-api-notes.md §3.1), waits for
-the key's slot in the per-key pacer, and is retried only as `RetryPolicy` allows. Every failure
+the key's slot in the per-key pacer, and is retried only as `RetryPolicy` allows. A key OpenPhone
+rejected a short while ago is refused here without asking again (`RejectedKeys`). Every failure
 leaves as one `OpenPhoneError`; logs name the method, the path and the status, never the key, the
 query (it holds phone numbers) or a body.
 """
@@ -18,7 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 import anyio
@@ -48,6 +49,19 @@ QueryParams = Sequence[tuple[str, str]]
 Observer = Callable[[str, int | None, float], None]
 
 
+class RejectedKeys(Protocol):
+    """Keys OpenPhone rejected with 401, told by the client and asked before each request (the
+    gateway's `KeyChecks`), so a key known to be bad is not sent to OpenPhone again and again."""
+
+    def recently_rejected(self, api_key: str) -> bool:
+        """Whether OpenPhone rejected `api_key` a short while ago."""
+        ...
+
+    async def rejected(self, api_key: str) -> None:
+        """OpenPhone has just rejected `api_key`."""
+        ...
+
+
 class OpenPhoneClient:
     """Sends requests to OpenPhone (or to an in-process ASGI stand-in) for any number of keys.
 
@@ -65,6 +79,7 @@ class OpenPhoneClient:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         observe: Observer | None = None,
+        rejected_keys: RejectedKeys | None = None,
     ) -> None:
         self._base_url = SANDBOX_BASE if app is not None else base_url.rstrip("/")
         self._timeout = timeout
@@ -74,6 +89,7 @@ class OpenPhoneClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._session: aiohttp.ClientSession | None = None
         self._observe = observe
+        self._rejected_keys = rejected_keys
         self._closed = False
 
     @property
@@ -126,6 +142,8 @@ class OpenPhoneClient:
         process or OpenPhone refused it with 429.
         """
         repeatable = method == "GET"
+        if self._rejected_keys is not None and self._rejected_keys.recently_rejected(api_key):
+            raise error_from_response(401, b"", secret=api_key, write=not repeatable)
         data = orjson.dumps(body) if body is not None else None
         headers = {"Authorization": api_key}
         if data is not None:
@@ -160,6 +178,8 @@ class OpenPhoneClient:
                 )
                 if 200 <= status < 300:
                     return _decode_success(status, payload, write=not repeatable)
+                if status == 401 and self._rejected_keys is not None:
+                    await self._rejected_keys.rejected(api_key)
                 if not self._retry.may_retry_status(status, repeatable=repeatable):
                     raise error_from_response(status, payload, secret=api_key, write=not repeatable)
                 delay = self._retry.delay(attempt, retry_after if status == 429 else None, self._rng)
