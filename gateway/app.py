@@ -44,7 +44,7 @@ from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
-from tools.client import Observer, OpenPhoneClient, RejectedKeys
+from tools.client import KeyVerdicts, Observer, OpenPhoneClient
 from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
 
@@ -99,7 +99,7 @@ def build_openphone(
     metrics: Metrics,
     pacer: Pacer,
     upstream: ASGIApp | None = None,
-    rejected_keys: RejectedKeys | None = None,
+    verdicts: KeyVerdicts | None = None,
 ) -> OpenPhone:
     """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
     if upstream is None and settings.sandbox:
@@ -112,7 +112,7 @@ def build_openphone(
         pacer=pacer,
         app=upstream,
         observe=_upstream_observer(metrics),
-        rejected_keys=rejected_keys,
+        verdicts=verdicts,
     )
     return OpenPhone(client)
 

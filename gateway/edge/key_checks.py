@@ -10,7 +10,9 @@ user (second review #8). Two bounds:
   `REJECTED_KEY_SECONDS`: calls with it get the same answer without asking OpenPhone again;
 - each rejection counts against the address that presented the key: past `per_minute` in a minute,
   that address's raw-key requests get 429 with Retry-After. Only new rejections count, so a client
-  repeating one bad key (answered from memory) does not lock out its neighbours behind one NAT.
+  repeating one bad key (answered from memory) does not lock out its neighbours behind one NAT, and
+  a key OpenPhone has accepted is never held back by its address: only unproven keys are, and
+  they alone cost a look at the windows (a Redis round trip with `REDIS_URL`).
 
 The windows are `limits`' moving windows, shared through Redis like the OAuth throttle's; a storage
 that fails lets the request through, as there.
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REJECTED_KEY_SECONDS: Final = 60.0
-# Fingerprints remembered, rejected ones and ones presented but not yet judged; oldest dropped first.
+# Fingerprints remembered, of each kind (rejected, accepted, presented but not yet judged); oldest
+# dropped first.
 REMEMBERED_KEYS: Final = 4096
 _NAMESPACE: Final = "key-check"
 T = TypeVar("T")
@@ -52,6 +55,7 @@ class KeyChecks:
         self._per_minute = per_minute
         self._storage = storage
         self._rejected: OrderedDict[str, float] = OrderedDict()
+        self._accepted: OrderedDict[str, bool] = OrderedDict()
         self._presented: OrderedDict[str, str] = OrderedDict()
 
     @cached_property
@@ -69,6 +73,8 @@ class KeyChecks:
 
     async def admit(self, fingerprint: str, client_ip: str) -> None:
         """Let a raw-key request from `client_ip` through, or refuse it with 429 (with Retry-After)."""
+        if fingerprint in self._accepted:
+            return
         from limits.errors import StorageError
 
         address = rate_limit_key(client_ip)
@@ -95,11 +101,21 @@ class KeyChecks:
         until = self._rejected.get(self._keys.fingerprint(api_key))
         return until is not None and until > time.monotonic()
 
+    def accepted(self, api_key: str) -> None:
+        """OpenPhone answered a request made with `api_key`: its caller is no longer held back."""
+        fingerprint = self._keys.fingerprint(api_key)
+        if fingerprint in self._accepted:
+            self._accepted.move_to_end(fingerprint)
+            return
+        _remember(self._accepted, fingerprint, True)
+        self._presented.pop(fingerprint, None)
+
     async def rejected(self, api_key: str) -> None:
         """OpenPhone rejected `api_key`: remember it, and count it against the address that sent it."""
         from limits.errors import StorageError
 
         fingerprint = self._keys.fingerprint(api_key)
+        self._accepted.pop(fingerprint, None)
         _remember(self._rejected, fingerprint, time.monotonic() + REJECTED_KEY_SECONDS)
         address = self._presented.pop(fingerprint, None)
         if address is None:

@@ -88,5 +88,17 @@ async def test_a_good_key_is_served_while_a_bad_key_is_being_repeated(http: http
     """A client looping on one bad key counts once: its neighbours behind the same address go on."""
     for _ in range(2 * FAILED_CHECKS_PER_MINUTE):
         rejection_text(await call_with(http, "made-up-key"))
-    served = (await call_with(http, SANDBOX_API_KEY)).json()["result"]
-    assert served.get("isError") is not True
+    assert rejection_free(await call_with(http, SANDBOX_API_KEY))
+
+
+async def test_a_key_openphone_accepted_is_served_from_an_address_held_back(http: httpx.AsyncClient) -> None:
+    """Only unproven keys are held back: a neighbour guessing keys does not lock out a working one."""
+    assert rejection_free(await call_with(http, SANDBOX_API_KEY))
+    for guess in range(FAILED_CHECKS_PER_MINUTE):
+        rejection_text(await call_with(http, f"made-up-key-{guess}"))
+    assert (await call_with(http, "made-up-key-next")).status_code == 429
+    assert rejection_free(await call_with(http, SANDBOX_API_KEY))
+
+
+def rejection_free(response: httpx.Response) -> bool:
+    return response.status_code == 200 and response.json()["result"].get("isError") is not True
