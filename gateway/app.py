@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import __version__
 from gateway.edge.auth import Authenticator
 from gateway.edge.entry import Edge
+from gateway.edge.key_checks import KeyChecks
 from gateway.edge.origin_guard import OriginGuard
 from gateway.edge.security_headers import SecurityHeaders
 from gateway.errors import HTTPError
@@ -43,7 +44,7 @@ from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
-from tools.client import Observer, OpenPhoneClient
+from tools.client import KeyVerdicts, Observer, OpenPhoneClient
 from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
 
@@ -94,7 +95,11 @@ class _LegacyPost:
 
 
 def build_openphone(
-    settings: Settings, metrics: Metrics, pacer: Pacer, upstream: ASGIApp | None = None
+    settings: Settings,
+    metrics: Metrics,
+    pacer: Pacer,
+    upstream: ASGIApp | None = None,
+    verdicts: KeyVerdicts | None = None,
 ) -> OpenPhone:
     """The OpenPhone client: the real API, or an in-process ASGI stand-in (the sandbox, or a test's)."""
     if upstream is None and settings.sandbox:
@@ -107,6 +112,7 @@ def build_openphone(
         pacer=pacer,
         app=upstream,
         observe=_upstream_observer(metrics),
+        verdicts=verdicts,
     )
     return OpenPhone(client)
 
@@ -140,7 +146,9 @@ def create_app(
     inflight = InFlightCalls()
     shared: SharedState = build_shared_state(settings, keys, inflight, bus)
     store = shared.store
-    openphone = build_openphone(settings, metrics, shared.pacer, upstream)
+    # Failed key checks per address: as many a minute as consent allows tries, each one a key check.
+    key_checks = KeyChecks(keys, settings.oauth_rate_limit, shared.throttle_storage)
+    openphone = build_openphone(settings, metrics, shared.pacer, upstream, key_checks)
     endpoints = Endpoints.from_settings(settings)
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
     oauth = AuthorizationServer(
@@ -170,7 +178,7 @@ def create_app(
         metrics.count_tool_call,
     )
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
-    authenticator = Authenticator(settings, keys, verifier)
+    authenticator = Authenticator(settings, keys, verifier, key_checks)
     legacy = LegacySSE(
         core,
         authenticator,

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from gateway.edge.auth import is_api_key_shaped
 from gateway.errors import HTTPError
 from gateway.keys import ServerKeys
-from gateway.transports.http import read_body
+from gateway.transports.http import client_ip, read_body
 from oauth.authorization import (
     AuthorizationRequest,
     ClientPageError,
@@ -118,7 +118,7 @@ class AuthorizationServer:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("register", _client_ip(request))
+            await self._throttle.check("register", client_ip(request))
             if _media_type(request) != "application/json":
                 raise InvalidRequest("the registration body must be application/json")
             try:
@@ -139,7 +139,7 @@ class AuthorizationServer:
             # A metadata-document client is fetched from a URL a stranger chose: it costs what a
             # registration costs, so it counts in the same window (review #8).
             try:
-                await self._throttle.check("register", _client_ip(request))
+                await self._throttle.check("register", client_ip(request))
             except ProtocolError as exc:
                 return self._protocol_error_page(exc)
         try:
@@ -170,7 +170,7 @@ class AuthorizationServer:
 
     async def consent(self, request: Request) -> Response:
         try:
-            await self._throttle.check("consent", _client_ip(request))
+            await self._throttle.check("consent", client_ip(request))
             pairs = await _form(request)
         except ProtocolError as exc:
             return self._protocol_error_page(exc)
@@ -268,7 +268,7 @@ class AuthorizationServer:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("token", _client_ip(request))
+            await self._throttle.check("token", client_ip(request))
             body = await self._tokens.exchange(await _form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
@@ -278,7 +278,7 @@ class AuthorizationServer:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("token", _client_ip(request))
+            await self._throttle.check("token", client_ip(request))
             await self._revocation.revoke(await _form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
@@ -381,7 +381,3 @@ def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:
     """What the user allowed: every requested scope that cannot be unticked, and the optional ones left
     ticked (the write scopes and the team directory)."""
     return tuple(scope for scope in requested if scope not in OPTIONAL_SCOPES or scope in ticked)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -69,11 +70,16 @@ def run_server(settings: Settings, probe: Probe, **app_options: Any) -> Iterator
 
 
 def serve(
-    app: ASGIApp, port: int = 0, lifespan: Literal["auto", "off"] = "auto", proxy_headers: bool = True
+    app: ASGIApp,
+    port: int = 0,
+    lifespan: Literal["auto", "off"] = "auto",
+    proxy_headers: bool = True,
+    http: type[asyncio.Protocol] | Literal["auto"] = "auto",
 ) -> Iterator[str]:
     """Serve any ASGI app with uvicorn on 127.0.0.1:`port` (0: any free port) in a thread.
 
     Yields the base URL; the socket is bound before the thread starts, so the port cannot be taken.
+    `http` is uvicorn's protocol class (`serve` in production passes `BoundedHttpToolsProtocol`).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -86,6 +92,7 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=1,
         proxy_headers=proxy_headers,
+        http=http,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -7,7 +7,8 @@ ASGI app reached in-process through `aiohttp-asgi-connector`, so tests and `--sa
 same client code, with no network.
 
 Every request carries `Authorization: <key>` (no `Bearer`, openphone-api-notes.md §3.1), waits for
-the key's slot in the per-key pacer, and is retried only as `RetryPolicy` allows. Every failure
+the key's slot in the per-key pacer, and is retried only as `RetryPolicy` allows. A key OpenPhone
+rejected a short while ago is refused here without asking again (`KeyVerdicts`). Every failure
 leaves as one `OpenPhoneError`; logs name the method, the path and the status, never the key, the
 query (it holds phone numbers) or a body.
 """
@@ -18,7 +19,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import aiohttp
 import anyio
@@ -48,6 +49,23 @@ QueryParams = Sequence[tuple[str, str]]
 Observer = Callable[[str, int | None, float], None]
 
 
+class KeyVerdicts(Protocol):
+    """What OpenPhone thought of each key, told by the client and asked before each request (the
+    gateway's `KeyChecks`), so a key known to be bad is not sent to OpenPhone again and again."""
+
+    def recently_rejected(self, api_key: str) -> bool:
+        """Whether OpenPhone rejected `api_key` a short while ago."""
+        ...
+
+    def accepted(self, api_key: str) -> None:
+        """OpenPhone has just answered a request made with `api_key` (2xx)."""
+        ...
+
+    async def rejected(self, api_key: str) -> None:
+        """OpenPhone has just rejected `api_key` (401)."""
+        ...
+
+
 class OpenPhoneClient:
     """Sends requests to OpenPhone (or to an in-process ASGI stand-in) for any number of keys.
 
@@ -65,6 +83,7 @@ class OpenPhoneClient:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         observe: Observer | None = None,
+        verdicts: KeyVerdicts | None = None,
     ) -> None:
         self._base_url = SANDBOX_BASE if app is not None else base_url.rstrip("/")
         self._timeout = timeout
@@ -74,6 +93,7 @@ class OpenPhoneClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self._session: aiohttp.ClientSession | None = None
         self._observe = observe
+        self._verdicts = verdicts
         self._closed = False
 
     @property
@@ -126,6 +146,8 @@ class OpenPhoneClient:
         process or OpenPhone refused it with 429.
         """
         repeatable = method == "GET"
+        if self._verdicts is not None and self._verdicts.recently_rejected(api_key):
+            raise error_from_response(401, b"", secret=api_key, write=not repeatable)
         data = orjson.dumps(body) if body is not None else None
         headers = {"Authorization": api_key}
         if data is not None:
@@ -158,6 +180,7 @@ class OpenPhoneClient:
                     status,
                     (time.perf_counter() - started) * 1000,
                 )
+                await self._tell_verdict(api_key, status)
                 if 200 <= status < 300:
                     return _decode_success(status, payload, write=not repeatable)
                 if not self._retry.may_retry_status(status, repeatable=repeatable):
@@ -169,6 +192,15 @@ class OpenPhoneClient:
                     raise error_from_response(status, payload, secret=api_key, write=not repeatable)
             logger.info("openphone %s %s: retrying (attempt %d) in %.2f s", method, path, attempt + 1, delay)
             await anyio.sleep(delay)
+
+    async def _tell_verdict(self, api_key: str, status: int) -> None:
+        """Tell the verdicts what OpenPhone's `status` said of `api_key`: 2xx accepted it, 401 rejected it."""
+        if self._verdicts is None:
+            return
+        if 200 <= status < 300:
+            self._verdicts.accepted(api_key)
+        elif status == 401:
+            await self._verdicts.rejected(api_key)
 
     def _record(self, method: str, status: int | None, started: float) -> None:
         if self._observe is not None:

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Final, Protocol
 
+from gateway.edge.key_checks import KeyChecks
 from gateway.errors import InsufficientScope, Unauthorized
 from gateway.keys import ServerKeys
 from gateway.protocol.principal import CredentialSource, Principal
@@ -64,10 +65,16 @@ class Authenticator:
     """Resolves request headers to a `Principal`, or raises `Unauthorized`."""
 
     def __init__(
-        self, settings: Settings, keys: ServerKeys, token_verifier: TokenVerifier | None = None
+        self,
+        settings: Settings,
+        keys: ServerKeys,
+        token_verifier: TokenVerifier | None = None,
+        key_checks: KeyChecks | None = None,
     ) -> None:
+        """`key_checks` None lets every raw-key caller through (`admit`)."""
         self._keys = keys
         self._token_verifier = token_verifier
+        self._key_checks = key_checks
         self._metadata_base = f"{settings.public_origin}/.well-known/oauth-protected-resource"
         self._public_path = settings.public_path
         env_key = settings.env_api_key
@@ -99,6 +106,15 @@ class Authenticator:
             "Authentication required: connect with OAuth, or send your OpenPhone API key in the "
             "x-openphone-api-key header.",
         )
+
+    async def admit(self, principal: Principal, client_ip: str) -> None:
+        """Refuse with 429 a raw-key caller whose address had too many keys rejected (`KeyChecks`).
+
+        A token's key was checked at consent, under consent's own throttle; the environment key is the
+        operator's.
+        """
+        if self._key_checks is not None and principal.source == "header":
+            await self._key_checks.admit(principal.fingerprint, client_ip)
 
     def insufficient_scope(self, resource_path: str, scope: str) -> InsufficientScope:
         """RFC 6750 §3.1: 403 naming the scope the token lacks, so the client can ask for it."""

@@ -15,10 +15,12 @@ through chunk by chunk, and the access line is written when the response ends, h
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Collection, Mapping
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge.origin_guard import OriginGuard
@@ -35,6 +37,8 @@ from gateway.operations.request_log import (
     request_id_for,
 )
 from gateway.transports.http import error_response
+
+logger = logging.getLogger(__name__)
 
 
 class Edge:
@@ -68,6 +72,7 @@ class Edge:
         inbound_id = host = origin = None
         preflight = False
         # A repeated header counts once, with its first value; ASGI servers send names lowercased.
+        # `serve` refuses a second Host before this (`http_limits.settle_host`).
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER:
                 inbound_id = value if inbound_id is None else inbound_id
@@ -118,6 +123,10 @@ class Edge:
                 if status:
                     raise
                 await error_response(exc)(scope, receive, send_at_edge)
+        except ClientDisconnect:
+            # A client that leaves mid-body is not a server error: uvicorn logged it at ERROR with a
+            # traceback, so anyone could fill the error log at will (second review #6).
+            logger.info("%s %s: the client disconnected before the request body arrived", method, path)
         finally:
             current_access.reset(record_token)
             current_request_id.reset(id_token)

@@ -47,8 +47,11 @@ CACHEABLE_METHODS: Final = frozenset(
 # 2026-07-28: every result names its server under this key (`mcp_types`' own; test_mcp_types_agreement.py).
 SERVER_INFO_META_KEY: Final = "io.modelcontextprotocol/serverInfo"
 # One batch is one HTTP request: its items share one body and one answer, so they are few. Bounds the
-# answer's size (a tools/list is ~40 KB) and the upstream calls one request can start (review #1).
+# upstream calls one request can start (review #1).
 MAX_BATCH_ITEMS: Final = 32
+# Once a batch's answers hold this many bytes, its later requests are refused rather than run: a
+# listing is ~70 KB, and 32 tools/list answered 2.2 MB (second review #9). One answer is never cut.
+MAX_BATCH_ANSWER_BYTES: Final = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +172,8 @@ class ProtocolCore:
         """The answers to a JSON-RPC batch, in order; notifications and cancelled calls add none.
 
         Raises `InvalidRequest` when the revision forbids batches, or the batch is empty (JSON-RPC 2.0
-        §6: an empty array is answered with a single error) or longer than `MAX_BATCH_ITEMS`.
+        §6: an empty array is answered with a single error) or longer than `MAX_BATCH_ITEMS`. Once the
+        answers hold `MAX_BATCH_ANSWER_BYTES`, each later request is answered with an error, unrun.
         """
         if not allows_batches(exchange.revision):
             raise InvalidRequest(f"JSON-RPC batches are not allowed in protocol revision {exchange.revision}")
@@ -181,13 +185,16 @@ class ProtocolCore:
                 f"this one has {len(batch)}"
             )
         answers = []
+        answered_bytes = 0
         for item in batch:
-            answer = await self._answer_member(item, exchange)
+            answer = await self._answer_member(item, exchange, answered_bytes >= MAX_BATCH_ANSWER_BYTES)
             if answer is not None:
                 answers.append(answer)
+                answered_bytes += len(jsonrpc.encode(answer))
         return answers
 
-    async def _answer_member(self, item: Any, exchange: Exchange) -> dict[str, Any] | None:
+    async def _answer_member(self, item: Any, exchange: Exchange, full: bool) -> dict[str, Any] | None:
+        """The answer to one batch member; a request is refused unrun when the batch's answer is `full`."""
         try:
             message = jsonrpc.parse_message(item)
         except InvalidRequest as exc:
@@ -196,6 +203,8 @@ class ProtocolCore:
             if message.method == "initialize":
                 # 2025-03-26 lifecycle: the initialize request MUST NOT be part of a JSON-RPC batch.
                 return jsonrpc.failure(message.id, InvalidRequest("initialize must not be part of a batch"))
+            if full:
+                return jsonrpc.failure(message.id, _BATCH_ANSWER_FULL)
             return await self.handle_request(message, exchange)
         if isinstance(message, jsonrpc.Notification):
             await self.handle_notification(message, exchange)
@@ -307,6 +316,12 @@ class ProtocolCore:
             return None
         self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
         return result
+
+
+_BATCH_ANSWER_FULL: Final = InvalidRequest(
+    f"Invalid request: this batch's answer already holds {MAX_BATCH_ANSWER_BYTES // 1024} KiB, "
+    "the most one batch answers; send this request again in another batch"
+)
 
 
 def _ignore_outcome(tool: str, outcome: str) -> None:

@@ -67,6 +67,11 @@ def header_dict(request: Request) -> dict[str, str]:
     return headers
 
 
+def client_ip(request: Request) -> str:
+    """The client's address as uvicorn (or `ClientAddress`) set it, "unknown" when there is none."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 def require_json(headers: Mapping[str, str]) -> None:
     """Refuse with 415 unless the body is declared as application/json, or as application/octet-stream.
 

@@ -36,7 +36,7 @@ from gateway.protocol.envelope import message_revision
 from gateway.protocol.principal import Principal
 from gateway.protocol.versions import HANDSHAKE_REVISIONS
 from gateway.transports.gate import Gate
-from gateway.transports.http import client_audience, header_dict, read_body, require_json
+from gateway.transports.http import client_audience, client_ip, header_dict, read_body, require_json
 from gateway.transports.session_bus import BusUnavailable, Delivery, SessionBus
 from gateway.transports.streaming import EventWriter
 from tools.registry import Audience
@@ -125,6 +125,7 @@ class LegacySSE:
         headers = header_dict(request)
         principal = await self._auth.authenticate(headers, resource_path)
         annotate_current(principal=principal.fingerprint)
+        await self._auth.admit(principal, client_ip(request))
         if self._drain.draining:
             raise HTTPError(503, "This server is shutting down; connect again.", {"retry-after": "1"})
         nonce = secrets.token_urlsafe(16)
@@ -136,6 +137,7 @@ class LegacySSE:
         headers = header_dict(request)
         principal = await self._auth.authenticate(headers, resource_path)
         annotate_current(principal=principal.fingerprint)
+        await self._auth.admit(principal, client_ip(request))
         require_json(headers)
         session_id = _session_id(request.scope["query_string"])
         if not session_id:

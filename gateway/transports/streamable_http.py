@@ -23,7 +23,15 @@ from gateway.protocol.core import Exchange, ProtocolCore
 from gateway.protocol.envelope import field_value, message_revision, unsupported_revision
 from gateway.protocol.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
 from gateway.transports.gate import Gate
-from gateway.transports.http import Accepts, client_audience, header_dict, negotiate, read_body, require_json
+from gateway.transports.http import (
+    Accepts,
+    client_audience,
+    client_ip,
+    header_dict,
+    negotiate,
+    read_body,
+    require_json,
+)
 from gateway.transports.legacy_sse import LegacySSE
 from gateway.transports.streaming import DisconnectWatches, EventWriter
 
@@ -62,6 +70,7 @@ class StreamableHTTP:
         headers = header_dict(request)
         principal = await self._auth.authenticate(headers, RESOURCE_PATH)
         annotate_current(principal=principal.fingerprint)
+        await self._auth.admit(principal, client_ip(request))
         require_json(headers)
         accepts = negotiate(headers.get("accept"))
         body = await read_body(request.receive, headers)
