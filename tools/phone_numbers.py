@@ -70,12 +70,29 @@ class GetPhoneNumberArgs(Arguments):
     inbox: InboxRef
 
 
-async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> PhoneNumber:
+class PhoneNumberDetail(PhoneNumber, Trimmable):
+    """One number as get-phone-number answers it."""
+
+
+async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> PhoneNumberDetail:
     """By id, OpenPhone's get-by-id; by number, the workspace's list (naming its numbers if none match)."""
     api = context.openphone
     if is_inbox_id(args.inbox):
-        return await api.get_phone_number(args.inbox)
-    return await api.resolve_inbox(args.inbox)
+        number = await api.get_phone_number(args.inbox)
+    else:
+        number = await api.resolve_inbox(args.inbox)
+    return PhoneNumberDetail(**dict(number))
+
+
+async def fit_phone_number(
+    args: GetPhoneNumberArgs, output: PhoneNumberDetail, budget: Budget
+) -> PhoneNumberDetail | None:
+    """The number with the first of its users that fit; list-users pages through every member."""
+
+    def note(shown: int, of: int) -> str:
+        return f"{size_note(budget)}: {shown} of the number's {of} users; list-users gives every member."
+
+    return fit_list(output, budget, "users", note)
 
 
 GET_PHONE_NUMBER = Tool(
@@ -86,8 +103,9 @@ GET_PHONE_NUMBER = Tool(
         "name, users, and messaging and calling restrictions."
     ),
     input_model=GetPhoneNumberArgs,
-    output_model=PhoneNumber,
+    output_model=PhoneNumberDetail,
     handler=get_phone_number,
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
+    fit=fit_phone_number,
 )

@@ -65,6 +65,10 @@ def _workspace(state: SandboxState) -> None:
     bulky.big_workspace(state, numbers=100, users=50)
 
 
+def _crowded(state: SandboxState) -> None:
+    bulky.big_workspace(state, numbers=1, users=400)
+
+
 def _failing(state: SandboxState) -> None:
     state.faults.failing_recipients.update({bulky.participant(n): 400 for n in range(100)})
 
@@ -117,7 +121,7 @@ LARGEST: list[tuple[str, Seed, dict[str, Any]]] = [
     ("get-voicemail", _voicemail, {"callId": seed.CALL_VOICEMAIL_ID}),
     ("list-users", _workspace, {"maxResults": 50}),
     ("get-user", _workspace, {"userId": "USbulky0000"}),
-    ("get-phone-number", _workspace, {"inbox": "PNbulky0000"}),
+    ("get-phone-number", _crowded, {"inbox": "PNbulky0000"}),
     ("read-thread", _thread, THREAD),
 ]  # fmt: skip
 
