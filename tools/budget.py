@@ -28,7 +28,6 @@ RESULT_BUDGET_BYTES: Final = 100_000
 # A page asked again can come back larger when data changed in between; then it is asked again, smaller.
 _REFETCHES: Final = 3
 
-ItemT = TypeVar("ItemT")
 OutT = TypeVar("OutT", bound=BaseModel)
 TrimT = TypeVar("TrimT", bound="Trimmable")
 
