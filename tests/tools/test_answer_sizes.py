@@ -7,7 +7,8 @@ both the text copy and `structuredContent`, in UTF-8 bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from copy import deepcopy
 from typing import Any
 
 import orjson
@@ -130,10 +131,25 @@ def test_every_tool_is_driven_at_its_largest() -> None:
     assert sorted(name for name, _, _ in LARGEST) == sorted(TOOL_NAMES)
 
 
+@pytest.fixture
+def seeded_numbers_cached(tool_server: LiveServer, sandbox: SandboxState) -> Iterator[SandboxState]:
+    """The sandbox, whose seeded numbers are back in the gateway's inbox cache (60 s, per key) after
+    the test, so the tests after it see the workspace they expect."""
+    yield sandbox
+    if len(sandbox.phone_numbers) != len(seed.PHONE_NUMBERS):
+        sandbox.phone_numbers = deepcopy(list(seed.PHONE_NUMBERS))
+        structured(post_tool_call(tool_server, "list-phone-numbers", {})["result"])
+
+
 @pytest.mark.parametrize(("name", "seeding", "arguments"), [pytest.param(*row, id=row[0]) for row in LARGEST])
 def test_largest_answer_fits_the_budget(
-    tool_server: LiveServer, sandbox: SandboxState, name: str, seeding: Seed, arguments: dict[str, Any]
+    tool_server: LiveServer,
+    seeded_numbers_cached: SandboxState,
+    name: str,
+    seeding: Seed,
+    arguments: dict[str, Any],
 ) -> None:
+    sandbox = seeded_numbers_cached
     seeding(sandbox)
     size, result = answer(tool_server, name, arguments)
     structured(result)
