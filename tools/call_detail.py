@@ -3,7 +3,8 @@
 The three parts are read concurrently, each on its own: a part that does not exist yet, is not on the
 plan, or fails (OpenPhone refused or did not answer) is reported in that part, and never fails the
 call. Parts that cannot exist are not requested: an unanswered call has no summary or transcript,
-and only an unanswered incoming call can have a voicemail.
+and only an unanswered incoming call can have a voicemail. A transcript too long for one answer is
+read on with `dialogueFrom`, the cursor the shortened answer names.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Literal, TypeVar
 import anyio
 from pydantic import BaseModel, Field
 
+from tools.budget import Budget, Trimmable
 from tools.call_media import CallIdArgs, VoicemailAvailability, no_voicemail, voicemail_part
 from tools.calls import (
     Availability,
     Dialogue,
+    dialogue_note,
     not_answered_summary,
     summary_part,
     transcript_part,
@@ -51,7 +54,16 @@ class VoicemailReport(Wire):
     )
 
 
-class CallDetail(Wire):
+class GetCallArgs(CallIdArgs):
+    dialogue_from: int = Field(
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="Skip this many transcript lines: to read on in a transcript too long for one answer.",
+    )
+
+
+class CallDetail(Trimmable):
     call: Call
     summary: SummaryReport
     transcript: TranscriptReport
@@ -71,7 +83,7 @@ async def _not_requested(part: BaseModel) -> BaseModel:
     return part
 
 
-async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
+async def get_call(args: GetCallArgs, context: ToolContext) -> CallDetail:
     api = context.openphone
     call = await api.get_call(args.call_id)
     answered = was_answered(call)
@@ -94,7 +106,26 @@ async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
     async with anyio.create_task_group() as group:
         for name, (model, reader) in reads.items():
             group.start_soon(read, name, model, reader)
-    return CallDetail.model_validate({"call": call, **reports})
+    detail = CallDetail.model_validate({"call": call, **reports})
+    dialogue = detail.transcript.dialogue
+    if dialogue is None or not args.dialogue_from:
+        return detail
+    transcript = detail.transcript.model_copy(update={"dialogue": dialogue[args.dialogue_from :]})
+    return detail.model_copy(update={"transcript": transcript})
+
+
+async def fit_call(args: GetCallArgs, output: CallDetail, budget: Budget) -> CallDetail | None:
+    """The call with the head of its transcript that fits, and the `dialogueFrom` that reads on."""
+    lines = output.transcript.dialogue or []
+    start = args.dialogue_from
+
+    def shown(count: int) -> CallDetail:
+        transcript = output.transcript.model_copy(update={"dialogue": lines[:count]})
+        note = dialogue_note(budget, output.call.id, start, count, start + len(lines))
+        return output.model_copy(update={"transcript": transcript, "trimmed": f"{note}."})
+
+    count = budget.longest(len(lines), shown)
+    return shown(count) if count else None
 
 
 GET_CALL = Tool(
@@ -105,9 +136,10 @@ GET_CALL = Tool(
         "each with why it is missing where it is: not answered, still processing, not transcribed, not "
         "on the plan, no voicemail, or could not be read. Voicemail recording URLs are sensitive."
     ),
-    input_model=CallIdArgs,
+    input_model=GetCallArgs,
     output_model=CallDetail,
     handler=get_call,
     annotations=READ_ONLY,
     scope=CALLS_READ,
+    fit=fit_call,
 )

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, iso
+from tools.budget import Budget, Trimmable, fit_page, page_fit, size_note
 from tools.errors import OpenPhoneError
 from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
@@ -79,7 +80,7 @@ class CallTranscript(TranscriptPart):
     call: Call
 
 
-class FetchTranscriptsResult(Wire):
+class FetchTranscriptsResult(Trimmable):
     inbox_id: str
     calls: list[CallTranscript] = Field(description="Newest first.")
     next_page_token: str | None
@@ -143,6 +144,39 @@ async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContex
     )
 
 
+def dialogue_note(budget: Budget, call_id: str, start: int, shown: int, total: int) -> str:
+    """What a transcript shortened to `shown` lines from line `start` leaves out, and how to read on."""
+    return (
+        f"{size_note(budget)}: the transcript of call {call_id} to lines {start + 1}-{start + shown} of "
+        f"{total}; get-call with callId={call_id} and dialogueFrom={start + shown} reads on"
+    )
+
+
+async def fit_transcripts(
+    args: FetchTranscriptsArgs, output: FetchTranscriptsResult, budget: Budget
+) -> FetchTranscriptsResult | None:
+    """Fewer calls, paging on exactly (`fit_page`); when one call's transcript alone is too large, that
+    call with the head of its transcript and, in `trimmed`, how to read the rest with get-call."""
+    fitted = await fit_page(args, output, budget, "calls", "calls")
+    if fitted is not None:
+        return fitted
+    single: FetchTranscriptsResult = await budget.rerun(args.model_copy(update={"max_results": 1}))
+    if not single.calls:
+        return None
+    call = single.calls[0]
+    lines = call.dialogue or []
+
+    def shown(count: int) -> FetchTranscriptsResult:
+        head = call.model_copy(update={"dialogue": lines[:count]})
+        note = dialogue_note(budget, call.call.id, 0, count, len(lines))
+        return single.model_copy(
+            update={"calls": [head], "trimmed": f"{note}; nextPageToken continues with the next call."}
+        )
+
+    count = budget.longest(len(lines), shown)
+    return shown(count) if count else None
+
+
 FETCH_CALL_TRANSCRIPTS = Tool(
     name="fetch-call-transcripts",
     title="Fetch call transcripts",
@@ -157,10 +191,11 @@ FETCH_CALL_TRANSCRIPTS = Tool(
     annotations=READ_ONLY,
     scope=CALLS_READ,
     view=CALL_VIEW,
+    fit=fit_transcripts,
 )
 
 
-class CallList(Wire):
+class CallList(Trimmable):
     inbox_id: str
     calls: list[Call] = Field(description="Newest first.")
     next_page_token: str | None
@@ -192,6 +227,7 @@ LIST_CALLS = Tool(
     handler=list_calls,
     annotations=READ_ONLY,
     scope=CALLS_READ,
+    fit=page_fit("calls"),
 )
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Final
 from pydantic import Field, model_validator
 
 from tools.arguments import Arguments, NoArguments, OpaqueId, PageOf50
+from tools.budget import Trimmable, page_fit
 from tools.phone import PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
@@ -178,7 +179,7 @@ class ListContactsArgs(PageOf50):
     )
 
 
-class ContactPage(Wire):
+class ContactPage(Trimmable):
     contacts: list[Contact]
     next_page_token: str | None
 
@@ -202,6 +203,7 @@ LIST_CONTACTS = Tool(
     handler=list_contacts,
     annotations=READ_ONLY,
     scope=CONTACTS_READ,
+    fit=page_fit("contacts"),
 )
 
 

@@ -15,9 +15,10 @@ from pydantic import AfterValidator, Field
 
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, UserId, iso
+from tools.budget import Budget, Trimmable, fit_page, page_fit, shown_head, size_note
 from tools.phone import InboxRef, PhoneNumber, is_inbox_id
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
-from tools.resources import Conversation, Message, Wire
+from tools.resources import Conversation, Message
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
 from tools.views import CONVERSATIONS_VIEW, THREAD_VIEW
 
@@ -125,7 +126,7 @@ class FetchMessagesArgs(Arguments):
     page_token: PageToken | None = None
 
 
-class FetchMessagesResult(Wire):
+class FetchMessagesResult(Trimmable):
     inbox_id: str
     messages: list[Message] = Field(description="Newest first.")
     conversations_read: int = Field(description="How many conversations the messages were read from.")
@@ -197,6 +198,31 @@ async def _latest_messages(
     return threads
 
 
+async def fit_messages(
+    args: FetchMessagesArgs, output: FetchMessagesResult, budget: Budget
+) -> FetchMessagesResult | None:
+    """A thread pages on exactly (`fit_page`). An inbox read has no cursor into its conversations'
+    older messages, so it keeps the newest that fit and names the createdBefore that reads on."""
+    if args.participant is not None:
+        return await fit_page(args, output, budget, "messages", "messages")
+    merged = output.messages
+
+    def shown(count: int) -> FetchMessagesResult:
+        oldest = merged[count - 1].created_at if count else ""
+        note = (
+            f"{size_note(budget)}: the newest {count} of the {len(merged)} messages read. For the older "
+            "ones of these conversations, call fetch-messages again with the same arguments and "
+            f"createdBefore={oldest}; nextPageToken moves on to older conversations instead."
+        )
+        return shown_head(output, "messages", count, note)
+
+    count = budget.longest(len(merged), shown)
+    # createdBefore is exclusive: a message as old as the last one shown must not be left out.
+    while 0 < count < len(merged) and merged[count - 1].created_at == merged[count].created_at:
+        count -= 1
+    return shown(count) if count else None
+
+
 FETCH_MESSAGES = Tool(
     name="fetch-messages",
     title="Fetch messages",
@@ -211,6 +237,7 @@ FETCH_MESSAGES = Tool(
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
     view=THREAD_VIEW,
+    fit=fit_messages,
 )
 # The thread and conversation views page back ("Older") and open a thread through this helper, which
 # only views may call: the model already has fetch-messages, and the helper cannot write.
@@ -239,7 +266,7 @@ class ListConversationsArgs(Arguments):
     page_token: PageToken | None = None
 
 
-class ConversationPage(Wire):
+class ConversationPage(Trimmable):
     conversations: list[Conversation] = Field(description="Most recent activity first.")
     next_page_token: str | None
 
@@ -268,4 +295,5 @@ LIST_CONVERSATIONS = Tool(
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
     view=CONVERSATIONS_VIEW,
+    fit=page_fit("conversations"),
 )

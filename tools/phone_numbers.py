@@ -5,13 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from tools.arguments import Arguments, NoArguments
+from tools.budget import Budget, Trimmable, fit_list, size_note
 from tools.phone import InboxRef, is_inbox_id
 from tools.registry import READ_ONLY, Tool, ToolContext
-from tools.resources import PhoneNumber, Wire
+from tools.resources import PhoneNumber
 from tools.scopes import MESSAGES_READ
 
 
-class PhoneNumberList(Wire):
+class PhoneNumberList(Trimmable):
     phone_numbers: list[PhoneNumber] = Field(
         description="Each number's id (PN…), E.164 number, name, users and messaging/calling restrictions."
     )
@@ -19,6 +20,34 @@ class PhoneNumberList(Wire):
 
 async def list_phone_numbers(args: NoArguments, context: ToolContext) -> PhoneNumberList:
     return PhoneNumberList(phone_numbers=await context.openphone.list_phone_numbers())
+
+
+async def fit_phone_numbers(
+    args: NoArguments, output: PhoneNumberList, budget: Budget
+) -> PhoneNumberList | None:
+    """Every number without its users, which get-phone-number gives; failing that, the first numbers.
+
+    OpenPhone does not page this list, so numbers left out can only be named: list-users gives every
+    member's numbers a page at a time.
+    """
+    slim = [number.model_copy(update={"users": []}) for number in output.phone_numbers]
+    without_users = output.model_copy(
+        update={
+            "phone_numbers": slim,
+            "trimmed": f"{size_note(budget)}: each number's users are left out; get-phone-number "
+            "gives one number's users.",
+        }
+    )
+    if budget.fits(without_users):
+        return without_users
+
+    def note(shown: int, of: int) -> str:
+        return (
+            f"{size_note(budget)}: {shown} of the {of} numbers, without their users. This list has no "
+            "pages: list-users gives each member's numbers, and get-phone-number reads one number."
+        )
+
+    return fit_list(without_users, budget, "phone_numbers", note)
 
 
 LIST_PHONE_NUMBERS = Tool(
@@ -33,6 +62,7 @@ LIST_PHONE_NUMBERS = Tool(
     handler=list_phone_numbers,
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
+    fit=fit_phone_numbers,
 )
 
 
@@ -40,12 +70,29 @@ class GetPhoneNumberArgs(Arguments):
     inbox: InboxRef
 
 
-async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> PhoneNumber:
+class PhoneNumberDetail(PhoneNumber, Trimmable):
+    """One number as get-phone-number answers it."""
+
+
+async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> PhoneNumberDetail:
     """By id, OpenPhone's get-by-id; by number, the workspace's list (naming its numbers if none match)."""
     api = context.openphone
     if is_inbox_id(args.inbox):
-        return await api.get_phone_number(args.inbox)
-    return await api.resolve_inbox(args.inbox)
+        number = await api.get_phone_number(args.inbox)
+    else:
+        number = await api.resolve_inbox(args.inbox)
+    return PhoneNumberDetail(**dict(number))
+
+
+async def fit_phone_number(
+    args: GetPhoneNumberArgs, output: PhoneNumberDetail, budget: Budget
+) -> PhoneNumberDetail | None:
+    """The number with the first of its users that fit; list-users pages through every member."""
+
+    def note(shown: int, of: int) -> str:
+        return f"{size_note(budget)}: {shown} of the number's {of} users; list-users gives every member."
+
+    return fit_list(output, budget, "users", note)
 
 
 GET_PHONE_NUMBER = Tool(
@@ -56,8 +103,9 @@ GET_PHONE_NUMBER = Tool(
         "name, users, and messaging and calling restrictions."
     ),
     input_model=GetPhoneNumberArgs,
-    output_model=PhoneNumber,
+    output_model=PhoneNumberDetail,
     handler=get_phone_number,
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
+    fit=fit_phone_number,
 )

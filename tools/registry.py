@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
-import orjson
 from pydantic import BaseModel, ValidationError
 
+from tools.budget import RESULT_BUDGET_BYTES, Budget, Fit, result_size, tool_result
 from tools.errors import ToolDeclarationError, ToolError
 from tools.phone import DEFAULT_REGION
 from tools.views import View
@@ -89,6 +89,7 @@ class Tool(Generic[InT, OutT]):
     `scope` is the OAuth scope a caller needs; it is published as the tool's `securitySchemes`
     (OpenAI Apps SDK: top level, mirrored in `_meta` for older clients). `view`, when set, is the
     MCP Apps view hosts render the result in; `is_app_only` marks a helper only views may call.
+    `fit` shortens an answer over the size budget (tools/budget.py); without one, the answer must fit.
     """
 
     name: str
@@ -101,6 +102,7 @@ class Tool(Generic[InT, OutT]):
     scope: str
     view: View | None = None
     is_app_only: bool = False
+    fit: Fit | None = None
 
     def schemas(self) -> dict[str, Any]:
         """`inputSchema` and `outputSchema`: the JSON Schemas pydantic generates from the two models."""
@@ -162,16 +164,33 @@ class Tool(Generic[InT, OutT]):
             return error_result(describe_validation_error(exc))
         try:
             output = await self.handler(parsed, context)
+            result = tool_result(output)
+            size = result_size(result)
+            if size > RESULT_BUDGET_BYTES:
+                return await self._fitted(parsed, output, context, size)
         except ToolError as exc:
             return error_result(str(exc))
-        # Serialised once: the text copy is that JSON, and `structuredContent` the same JSON
-        # spliced in as it is when the response is encoded (orjson.Fragment); nothing here reads it.
-        structured = output.model_dump_json(by_alias=True)
-        return {
-            "content": [{"type": "text", "text": structured}],
-            "structuredContent": orjson.Fragment(structured),
-            "isError": False,
-        }
+        return result
+
+    async def _fitted(self, args: InT, output: OutT, context: ToolContext, size: int) -> dict[str, Any]:
+        """The answer shortened by `fit`; never a JSON cut short, and never a write's outcome withheld."""
+
+        async def rerun(again: InT) -> OutT:
+            return await self.handler(again, context)
+
+        budget = Budget(RESULT_BUDGET_BYTES, rerun)
+        fitted = None if self.fit is None else await self.fit(args, output, budget)
+        if fitted is not None:
+            logger.info("tool %s answer shortened from %d bytes to fit %d", self.name, size, budget.limit)
+            return tool_result(fitted)
+        if not self.annotations.read_only:
+            # What was sent is reported whole: a model told less could send again.
+            logger.warning("tool %s answered %d bytes, over the %d budget", self.name, size, budget.limit)
+            return tool_result(output)
+        return error_result(
+            f"The answer would be {size:,} characters, more than the {budget.limit:,} clients accept, "
+            "even shortened. Ask for less: a smaller maxResults or a narrower time window."
+        )
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from tools.arguments import Arguments, PageOf50, UserId
+from tools.budget import Trimmable, page_fit
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import PhoneNumber, User, Wire
 from tools.scopes import USERS_READ
@@ -34,7 +35,7 @@ def _member(user: User, numbers: list[PhoneNumber]) -> Member:
     return Member(**dict(user), inboxes=inboxes)
 
 
-class MemberPage(Wire):
+class MemberPage(Trimmable):
     users: list[Member]
     next_page_token: str | None
 
@@ -60,6 +61,7 @@ LIST_USERS = Tool(
     handler=list_users,
     annotations=READ_ONLY,
     scope=USERS_READ,
+    fit=page_fit("users"),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
@@ -97,3 +98,18 @@ def sandbox(upstream: Upstream, spec: SpecCheck) -> Iterator[SandboxState]:
 
 def sandbox_headers(server: LiveServer, **extra: str) -> dict[str, str]:
     return server.headers(SANDBOX_API_KEY, **extra)
+
+
+def post_tool_call(server: LiveServer, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """One raw tools/call with the sandbox key, answered as JSON; the JSON-RPC response."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
+    headers = {"x-openphone-api-key": SANDBOX_API_KEY, "accept": "application/json"}
+    response = httpx.post(f"{server.url}/mcp", json=body, headers=headers, timeout=60)
+    assert response.status_code == 200
+    answer: dict[str, Any] = response.json()
+    return answer

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import LiveServer
+from tests.tools.conftest import post_tool_call
 from tools.catalog import OPENPHONE_TOOLS
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
@@ -60,16 +60,7 @@ def test_arbitrary_arguments_never_break_the_gateway(
     tool_server: LiveServer, sandbox: SandboxState, call: tuple[str, dict[str, Any]]
 ) -> None:
     name, arguments = call
-    body = {
-        "jsonrpc": "2.0",
-        "id": 7,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
-    headers = {"x-openphone-api-key": SANDBOX_API_KEY, "accept": "application/json"}
-    response = httpx.post(f"{tool_server.url}/mcp", json=body, headers=headers, timeout=30)
-    assert response.status_code == 200
-    answer = response.json()
+    answer = post_tool_call(tool_server, name, arguments)
     assert "error" not in answer, answer
     result = answer["result"]
     assert isinstance(result["isError"], bool)
