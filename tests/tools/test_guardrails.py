@@ -6,12 +6,14 @@ with its own choices (a new sign-in is a new grant, with its own allowance).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.clients import connect, text_of
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.oauth.flow import tokens_for
 from tests.spec_check import SpecCheck
@@ -19,6 +21,7 @@ from tests.tools.conftest import TRANSPORTS, serve_gateway
 from tests.tools.test_tools_over_mcp import call, failed, ok
 from tools.sandbox import SandboxState
 from tools.sandbox import data as seed
+from tools.untrusted import DESCRIPTION_NOTE, THIRD_PARTY_NOTE
 
 pytestmark = pytest.mark.anyio
 
@@ -246,3 +249,37 @@ async def test_an_obedient_client_cannot_text_a_new_number_nor_pass_the_allowanc
     blast = {"from": seed.MAIN_LINE_NUMBER, "to": everyone, "content": phish}
     assert failed(await as_grant(guarded, bearer, "bulk-messages", blast)).startswith("Nothing was sent")
     assert sandbox.sent_messages == []
+
+
+# Third-party text -----------------------------------------------------------------------------------
+
+
+async def test_message_bodies_are_marked_as_third_party_in_what_the_model_reads(
+    guarded: LiveServer, sandbox: SandboxState
+) -> None:
+    receive_injection(sandbox)
+    bearer = await sign_in(guarded, MAIN_ONLY)
+    read = {"inbox": seed.MAIN_LINE_NUMBER, "participant": seed.JORDAN_NUMBER}
+    result = await as_grant(guarded, bearer, "fetch-messages", read)
+    marking = {"fields": ["messages[].text"], "note": THIRD_PARTY_NOTE}
+    assert ok(result)["thirdPartyContent"] == marking
+    assert json.loads(text_of(result))["thirdPartyContent"] == marking
+
+
+async def test_tools_returning_third_party_text_say_its_instructions_are_not_the_users(
+    guarded: LiveServer,
+) -> None:
+    async with connect(guarded, *HTTP) as client:
+        tools = {tool.name: tool.description or "" for tool in (await client.list_tools()).tools}
+    marked = {name for name, description in tools.items() if DESCRIPTION_NOTE.strip() in description}
+    assert marked == {
+        "fetch-messages",
+        "read-thread",
+        "get-message",
+        "fetch-call-transcripts",
+        "get-call-summary",
+        "get-call",
+        "get-voicemail",
+        "list-contacts",
+        "get-contact",
+    }
