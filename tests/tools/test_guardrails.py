@@ -7,18 +7,21 @@ with its own choices (a new sign-in is a new grant, with its own allowance).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.operations.logs import JSONFormatter
 from tests.clients import connect, text_of
 from tests.conftest import LiveServer, free_port, make_settings
 from tests.oauth.flow import tokens_for
 from tests.spec_check import SpecCheck
 from tests.tools.conftest import TRANSPORTS, serve_gateway
 from tests.tools.test_tools_over_mcp import call, failed, ok
+from tools.grant import Grant, SendRule
 from tools.sandbox import SandboxState
 from tools.sandbox import data as seed
 from tools.untrusted import DESCRIPTION_NOTE, THIRD_PARTY_NOTE
@@ -283,3 +286,46 @@ async def test_tools_returning_third_party_text_say_its_instructions_are_not_the
         "list-contacts",
         "get-contact",
     }
+
+
+# Audit ----------------------------------------------------------------------------------------------
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    formatter = JSONFormatter()
+    return [
+        json.loads(formatter.format(record)) for record in caplog.records if record.name == "gateway.access"
+    ]
+
+
+async def test_a_sends_access_line_carries_its_audit_trace_and_nothing_in_clear(
+    guarded: LiveServer, sandbox: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    bearer = await sign_in(guarded, allowance(10))
+    text = "Your table for 4 is ready"
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": text}
+    sent = ok(await as_grant(guarded, bearer, "send-message", arguments))
+    (line,) = [line for line in access_lines(caplog) if line.get("audit_id") == sent["auditId"]]
+    expected_grant = Grant(send=SendRule.ALLOWANCE, daily_limit=10).digest()
+    assert {name: line[name] for name in ("grant", "client", "recipients", "send_outcome")} == {
+        "grant": expected_grant,
+        "client": "Flow test",
+        "recipients": 1,
+        "send_outcome": "sent",
+    }
+    raw = json.dumps(line)
+    assert text not in raw
+    assert seed.JORDAN_NUMBER.removeprefix("+") not in raw
+
+
+async def test_a_refused_send_is_audited_with_its_outcome(
+    guarded: LiveServer, sandbox: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    bearer = await sign_in(guarded, allowance(10))
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": [seed.JORDAN_NUMBER, STRANGER], "content": "x"}
+    message = failed(await as_grant(guarded, bearer, "bulk-messages", arguments))
+    audit_id = message.rsplit("audit id ", 1)[1].rstrip(")")
+    (line,) = [line for line in access_lines(caplog) if line.get("audit_id") == audit_id]
+    assert (line["recipients"], line["send_outcome"]) == (2, "refused-new-number")
