@@ -14,16 +14,20 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.keys import ServerKeys
 from gateway.operations.logs import JSONFormatter
+from gateway.settings import decode_secret_key
+from oauth.sealing import Sealer, TokenType
 from tests.clients import connect, text_of
-from tests.conftest import LiveServer, free_port, make_settings
+from tests.conftest import TEST_SECRET_KEY, LiveServer, free_port, make_settings
 from tests.oauth.flow import tokens_for
 from tests.spec_check import SpecCheck
 from tests.tools.conftest import TRANSPORTS, serve_gateway
 from tests.tools.test_tools_over_mcp import call, failed, ok
 from tools.grant import Grant, SendRule
-from tools.sandbox import SandboxState
+from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
+from tools.scopes import SCOPES
 from tools.untrusted import DESCRIPTION_NOTE, THIRD_PARTY_NOTE
 
 pytestmark = pytest.mark.anyio
@@ -329,3 +333,47 @@ async def test_a_refused_send_is_audited_with_its_outcome(
     audit_id = message.rsplit("audit id ", 1)[1].rstrip(")")
     (line,) = [line for line in access_lines(caplog) if line.get("audit_id") == audit_id]
     assert (line["recipients"], line["send_outcome"]) == (2, "refused-new-number")
+
+
+# Tokens ---------------------------------------------------------------------------------------------
+
+
+async def test_a_refresh_keeps_the_grant_it_was_given(guarded: LiveServer, sandbox: SandboxState) -> None:
+    async with httpx.AsyncClient(base_url=guarded.url, timeout=10, follow_redirects=False) as web:
+        client, tokens = await tokens_for(web, choices=MAIN_ONLY)
+        refreshed = await web.post(
+            "/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": client["client_id"],
+            },
+        )
+    bearer = {"authorization": f"Bearer {refreshed.json()['access_token']}"}
+    numbers = ok(await as_grant(guarded, bearer, "list-phone-numbers", {}))["phoneNumbers"]
+    assert [number["id"] for number in numbers] == [seed.MAIN_LINE_ID]
+
+
+async def test_a_token_sealed_before_grants_counts_as_every_inbox_and_ask_me(
+    guarded: LiveServer, sandbox: SandboxState
+) -> None:
+    """LEGACY_GRANT: a token without `grd` sees every inbox and sends nothing without a person."""
+    issuer = guarded.settings.public_url
+    keys = ServerKeys((decode_secret_key(TEST_SECRET_KEY),))
+    sealer = Sealer(keys, issuer)
+    claims = sealer.new_claims(
+        TokenType.ACCESS,
+        aud=f"{issuer}/mcp",
+        sub=keys.fingerprint(SANDBOX_API_KEY),
+        cid="legacy-client",
+        scope=tuple(SCOPES),
+        key=SANDBOX_API_KEY,
+        lifetime=600,
+        fam="legacy-family",
+    )
+    bearer = {"authorization": f"Bearer {sealer.seal(claims)}"}
+    numbers = ok(await as_grant(guarded, bearer, "list-phone-numbers", {}))["phoneNumbers"]
+    assert [number["id"] for number in numbers] == [seed.MAIN_LINE_ID, seed.SUPPORT_LINE_ID]
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": "hi"}
+    assert (await as_grant(guarded, bearer, "send-message", arguments)).is_error is True
+    assert posted_sends(sandbox) == []
