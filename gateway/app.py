@@ -176,6 +176,7 @@ def create_app(
         openphone,
         settings.default_phone_region,
         metrics.count_tool_call,
+        shared.allowance,
     )
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
     authenticator = Authenticator(settings, keys, verifier, key_checks)

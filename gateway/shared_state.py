@@ -1,9 +1,10 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Five facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
-(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`) and the OAuth
-throttle's windows. With `REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none
-of the in-memory versions is used; without it they all stay here, for one process.
+Six facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`), the OAuth
+throttle's windows and each grant's daily send allowance (`Allowance`). With `REDIS_URL` every one
+of them goes through Redis (`gateway.redis`) and none of the in-memory versions is used; without it
+they all stay here, for one process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
+from tools.allowance import Allowance, MemoryAllowance
 from tools.rate_limit import KeyedRateLimiter, Pacer
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class SharedState:
     pacer: Pacer
     # None: the throttle keeps its windows in this process (and loads `limits` only when first used).
     throttle_storage: Storage | None
+    allowance: Allowance
     # Readiness checks by name: `/readyz` answers 503 naming the one that fails.
     checks: dict[str, Check]
     start: Callable[[], Awaitable[None]] = field(default=_nothing)
@@ -61,5 +64,6 @@ def build_shared_state(
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),
         throttle_storage=None,
+        allowance=MemoryAllowance(),
         checks={"store": store.ping},
     )

@@ -30,10 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.keys import ServerKeys
 from oauth.errors import InvalidToken
+from tools.grant import Grant
 
 # Fits the largest claims the endpoints accept (a 1024-character client_id, a 512-character redirect
-# URI and state, a 256-character key) with room for a long PUBLIC_URL; tests/oauth/test_sealing.py.
-MAX_TOKEN_CHARS: Final = 5120
+# URI and state, a 256-character key, a grant naming 50 inboxes, a 64-character client name) with
+# room for a long PUBLIC_URL; tests/oauth/test_sealing.py. Typical tokens stay near 1 KB.
+MAX_TOKEN_CHARS: Final = 9216
 IAT_SKEW_SECONDS: Final = 60
 KID_HEX_CHARS: Final = 8
 JTI_BYTES: Final = 16
@@ -83,6 +85,10 @@ class Claims(BaseModel):
     redirect_uri: str | None = None
     code_challenge: str | None = None
     state: str | None = None
+    # What the person let the assistant do (tools/grant.py); absent from tokens sealed before it.
+    grd: Grant | None = None
+    # The client's name as the consent page showed it, for audit lines.
+    cnm: str | None = None
 
 
 class ExtraClaims(TypedDict, total=False):
@@ -93,6 +99,8 @@ class ExtraClaims(TypedDict, total=False):
     redirect_uri: str | None
     code_challenge: str | None
     state: str | None
+    grd: Grant | None
+    cnm: str | None
 
 
 def _key_id(raw: bytes) -> str:

@@ -3,8 +3,8 @@
 The suite's `authorization` command acts as an OAuth client: it prints an authorization URL for a
 person to open, then waits for the redirect on its own callback server. This script registers a
 public client for that callback (RFC 7591), starts the suite, and when the URL appears it does what
-the person would: opens the consent page, submits it with the sandbox key, and follows the redirect
-to the callback. It exits with the suite's status.
+the person would: opens the consent page, submits it with the sandbox key, keeps the default
+choices, and follows the redirect to the callback. It exits with the suite's status.
 
 Usage: python scripts/conformance_auth.py ISSUER NODE SUITE OUTPUT_DIR [API_KEY]
 """
@@ -45,22 +45,33 @@ def register(issuer: str, callback: str) -> str:
     return client_id
 
 
+def _form(page: httpx.Response) -> tuple[str, dict[str, str]]:
+    """The consent form's action and its hidden request and CSRF fields."""
+    hidden = dict(HIDDEN.findall(page.text))
+    action = ACTION.search(page.text)
+    if action is None or set(hidden) != {"request", "csrf"}:
+        raise SystemExit("conformance_auth: the consent page has no form")
+    return action.group(1), hidden
+
+
 def consent(authorization_url: str, api_key: str) -> None:
-    """Open the consent page, allow with `api_key`, and deliver the redirect to the suite's callback."""
+    """Open the consent page, allow with `api_key` and the default choices (every inbox, ask before
+    each send), and deliver the redirect to the suite's callback."""
     with httpx.Client(timeout=10, follow_redirects=False) as browser:
         page = browser.get(authorization_url)
         page.raise_for_status()
-        hidden = dict(HIDDEN.findall(page.text))
-        action = ACTION.search(page.text)
-        if action is None or set(hidden) != {"request", "csrf"}:
-            raise SystemExit("conformance_auth: the consent page has no form")
+        action, hidden = _form(page)
         form = {
             **hidden,
             "api_key": api_key,
             "scope": ["messages:write", "contacts:write"],
             "action": "allow",
         }
-        answer = browser.post(action.group(1), data=form)
+        choices = browser.post(action, data=form)
+        if choices.status_code != 200:
+            raise SystemExit(f"conformance_auth: the key step answered {choices.status_code}, not choices")
+        action, hidden = _form(choices)
+        answer = browser.post(action, data={**hidden, "action": "allow", "inboxes": "all", "send": "confirm"})
         if answer.status_code != 303:
             raise SystemExit(f"conformance_auth: consent answered {answer.status_code}, not a redirect")
         # The suite prints the URL just before its callback server listens: retry briefly.

@@ -30,6 +30,7 @@ from tools.errors import OpenPhoneError
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, Voicemail, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 
 ReportT = TypeVar("ReportT", bound=BaseModel)
 
@@ -64,6 +65,9 @@ class GetCallArgs(CallIdArgs):
 
 
 class CallDetail(Trimmable):
+    third_party_content: ThirdPartyContent = marked(
+        "summary.summary", "transcript.dialogue[].content", "voicemail.voicemail.transcript"
+    )
     call: Call
     summary: SummaryReport
     transcript: TranscriptReport
@@ -86,6 +90,7 @@ async def _not_requested(part: BaseModel) -> BaseModel:
 async def get_call(args: GetCallArgs, context: ToolContext) -> CallDetail:
     api = context.openphone
     call = await api.get_call(args.call_id)
+    context.sends.check_inbox_of(call.phone_number_id, "This call")
     answered = was_answered(call)
     summary = summary_part(api, call.id) if answered else _not_requested(not_answered_summary())
     voicemail = (
@@ -135,6 +140,7 @@ GET_CALL = Tool(
         "Get one call (AC… id) with, in one answer, its AI summary, its transcript and its voicemail, "
         "each with why it is missing where it is: not answered, still processing, not transcribed, not "
         "on the plan, no voicemail, or could not be read. Voicemail recording URLs are sensitive."
+        + DESCRIPTION_NOTE
     ),
     input_model=GetCallArgs,
     output_model=CallDetail,

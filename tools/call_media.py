@@ -19,6 +19,7 @@ from tools.errors import OpenPhoneError
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Recording, Voicemail, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 
 _SENSITIVE: Final = (
     "The URLs are private links: anyone holding one can play the audio; never share or post them."
@@ -50,6 +51,7 @@ class RecordingsResult(Wire):
 
 
 async def get_call_recordings(args: CallIdArgs, context: ToolContext) -> RecordingsResult:
+    await context.sends.check_call(context.openphone, args.call_id)
     try:
         recordings = await context.openphone.get_recordings(args.call_id)
     except OpenPhoneError as exc:
@@ -112,11 +114,13 @@ async def voicemail_part(api: OpenPhoneAPI, call_id: str) -> VoicemailPart:
 
 
 class VoicemailResult(VoicemailPart):
+    third_party_content: ThirdPartyContent = marked("voicemail.transcript")
     call_id: str
 
 
 async def get_voicemail(args: CallIdArgs, context: ToolContext) -> VoicemailResult:
     """A 404 means "no voicemail" only for a call that exists, so that case reads the call too."""
+    await context.sends.check_call(context.openphone, args.call_id)
     part = await voicemail_part(context.openphone, args.call_id)
     if part.availability == "none":
         await context.openphone.get_call(args.call_id)
@@ -129,7 +133,7 @@ GET_VOICEMAIL = Tool(
     description=(
         "Get the voicemail left on one call (AC… id): its transcript, duration, status and recording "
         'URL, or a clear "none" or "still processing". The recording URL is a sensitive private link: '
-        "do not share or post it."
+        "do not share or post it." + DESCRIPTION_NOTE
     ),
     input_model=CallIdArgs,
     output_model=VoicemailResult,

@@ -16,11 +16,11 @@ from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, iso
 from tools.budget import Budget, Trimmable, fit_page, page_fit, size_note
 from tools.errors import OpenPhoneError
-from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CALL_VIEW
 
 TRANSCRIPT_CONCURRENCY: Final = 4
@@ -81,6 +81,7 @@ class CallTranscript(TranscriptPart):
 
 
 class FetchTranscriptsResult(Trimmable):
+    third_party_content: ThirdPartyContent = marked("calls[].dialogue[].content")
     inbox_id: str
     calls: list[CallTranscript] = Field(description="Newest first.")
     next_page_token: str | None
@@ -108,9 +109,10 @@ async def transcript_part(api: OpenPhoneAPI, call: Call) -> TranscriptPart:
     return TranscriptPart(availability=availability, note=_NOTES[availability], dialogue=dialogue)
 
 
-async def _call_page(api: OpenPhoneAPI, args: ListCallsArgs) -> tuple[str, Page[Call]]:
-    """The inbox's id and one page of its calls with the participant, newest first."""
-    inbox = await inbox_id(api, args.inbox)
+async def _call_page(context: ToolContext, args: ListCallsArgs) -> tuple[str, Page[Call]]:
+    """The inbox's id (refused outside the grant) and one page of its calls with the participant."""
+    api = context.openphone
+    inbox = await context.sends.inbox_id(api, args.inbox)
     page = await api.list_calls(
         inbox,
         args.participant,
@@ -125,7 +127,7 @@ async def _call_page(api: OpenPhoneAPI, args: ListCallsArgs) -> tuple[str, Page[
 
 async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContext) -> FetchTranscriptsResult:
     api = context.openphone
-    inbox, page = await _call_page(api, args)
+    inbox, page = await _call_page(context, args)
     results: list[CallTranscript | None] = [None] * len(page.data)
     gate = anyio.Semaphore(TRANSCRIPT_CONCURRENCY)
 
@@ -184,6 +186,7 @@ FETCH_CALL_TRANSCRIPTS = Tool(
         "Read the calls between one of your numbers (`inbox`) and one `participant`, newest first, each "
         "with its transcript (who said what) or the reason there is none: not answered, not transcribed, "
         "still processing, failed, or not included in the OpenPhone plan. Optional time window."
+        + DESCRIPTION_NOTE
     ),
     input_model=FetchTranscriptsArgs,
     output_model=FetchTranscriptsResult,
@@ -209,7 +212,7 @@ _LIST_NOTE: Final = (
 
 
 async def list_calls(args: ListCallsArgs, context: ToolContext) -> CallList:
-    inbox, page = await _call_page(context.openphone, args)
+    inbox, page = await _call_page(context, args)
     return CallList(inbox_id=inbox, calls=page.data, next_page_token=page.next_page_token, note=_LIST_NOTE)
 
 
@@ -236,6 +239,7 @@ class GetCallSummaryArgs(Arguments):
 
 
 class CallSummaryResult(Wire):
+    third_party_content: ThirdPartyContent = marked("summary")
     summary: CallSummary | None
     availability: Availability
     note: str
@@ -259,6 +263,7 @@ async def summary_part(api: OpenPhoneAPI, call_id: str) -> CallSummaryResult:
 
 
 async def get_call_summary(args: GetCallSummaryArgs, context: ToolContext) -> CallSummaryResult:
+    await context.sends.check_call(context.openphone, args.call_id)
     return await summary_part(context.openphone, args.call_id)
 
 
@@ -267,7 +272,7 @@ GET_CALL_SUMMARY = Tool(
     title="Get a call summary",
     description=(
         "Get OpenPhone's AI summary of one call (AC… id): the summary points and next steps, or why "
-        "there is none yet (still processing, not summarised, failed, or not on the plan)."
+        "there is none yet (still processing, not summarised, failed, or not on the plan)." + DESCRIPTION_NOTE
     ),
     input_model=GetCallSummaryArgs,
     output_model=CallSummaryResult,

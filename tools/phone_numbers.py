@@ -19,7 +19,8 @@ class PhoneNumberList(Trimmable):
 
 
 async def list_phone_numbers(args: NoArguments, context: ToolContext) -> PhoneNumberList:
-    return PhoneNumberList(phone_numbers=await context.openphone.list_phone_numbers())
+    numbers = await context.openphone.list_phone_numbers()
+    return PhoneNumberList(phone_numbers=context.sends.granted(numbers, lambda number: number.id))
 
 
 async def fit_phone_numbers(
@@ -54,8 +55,8 @@ LIST_PHONE_NUMBERS = Tool(
     name="list-phone-numbers",
     title="List phone numbers",
     description=(
-        "List your workspace's OpenPhone numbers (inboxes) with their ids (PN…), names and users. "
-        "Use one as `from` or `inbox` in the other tools."
+        "List your workspace's OpenPhone numbers (inboxes) this connection may use, with their ids "
+        "(PN…), names and users. Use one as `from` or `inbox` in the other tools."
     ),
     input_model=NoArguments,
     output_model=PhoneNumberList,
@@ -78,9 +79,11 @@ async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> Ph
     """By id, OpenPhone's get-by-id; by number, the workspace's list (naming its numbers if none match)."""
     api = context.openphone
     if is_inbox_id(args.inbox):
+        await context.sends.inbox_id(api, args.inbox)
         number = await api.get_phone_number(args.inbox)
     else:
         number = await api.resolve_inbox(args.inbox)
+        context.sends.check_inbox_of(number.id, f"The number {args.inbox}")
     return PhoneNumberDetail(**dict(number))
 
 
