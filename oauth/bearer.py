@@ -15,7 +15,7 @@ from gateway.protocol.principal import Principal
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
 from oauth.sealing import Sealer, TokenType
-from oauth.store import Store
+from oauth.store import Store, family_revocation, token_revocation
 
 
 class BearerVerifier:
@@ -40,12 +40,14 @@ class BearerVerifier:
             self._observe("revoked")
             return None
         self._observe("valid")
+        family = claims.fam or claims.jti
         return Principal(
             api_key=claims.key,
             fingerprint=claims.sub,
             source="bearer",
-            credential=bearer_credential(claims.fam or claims.jti, claims.scope),
+            credential=bearer_credential(family, claims.scope),
             scopes=frozenset(claims.scope),
+            revocation_ids=(token_revocation(claims.jti), family_revocation(family)),
         )
 
 

@@ -182,6 +182,23 @@ class TestRevocation:
         again = await refresh(web[2], client["client_id"], tokens["refresh_token"])
         assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
+    async def test_revoking_on_one_machine_closes_the_sign_ins_streams_on_every_machine(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        """Issue 24 #9: the revocation reaches each machine holding a stream of the sign-in."""
+        client, tokens = await tokens_for(web[0])
+        bearer = tokens["access_token"]
+        async with (
+            open_stream(web[1], bearer=bearer) as (on_second, _),
+            open_stream(web[2], bearer=bearer) as (on_third, _),
+        ):
+            revoked = await web[0].post(
+                "/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
+            )
+            assert revoked.status_code == 200
+            await on_second.ends(PROPAGATION_BOUND_SECONDS)
+            await on_third.ends(PROPAGATION_BOUND_SECONDS)
+
 
 class TestLegacySSE:
     async def test_posts_on_other_machines_are_answered_once_each_in_order(

@@ -4,6 +4,9 @@ RFC 6585 §5: 431 Request Header Fields Too Large. The request line and headers 
 take MAX_HEADER_BYTES; past that the connection is answered 431 and closed before the app sees the
 request. httptools has no limit of its own and keeps a partial header value in memory until it ends,
 so the bytes are counted as they arrive. h11 has a limit, but costs the hot path several times more.
+
+Each request's scope also carries `ABORT_EXTENSION`, which drops its connection: a stream whose
+client stopped reading cannot be ended by a final write (review 2026-12-07 #1).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Final
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.edge.write_coalescing import CoalescingTransport
+from gateway.transports.streaming import ABORT_EXTENSION
 
 # The largest legitimate head here is a bearer token (at most 5,120 characters) plus ordinary headers;
 # Node.js allows 16 KiB, nginx 32 KiB by default.
@@ -63,6 +67,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._received_in_head = 0
+        self.scope["extensions"] = {ABORT_EXTENSION: {"abort": self._abort}}
+
+    def _abort(self) -> None:
+        self.transport.abort()
 
     def on_headers_complete(self) -> None:
         self._in_head = False

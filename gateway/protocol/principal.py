@@ -17,6 +17,8 @@ class Principal:
     `credential` names the credential itself rather than the key behind it (`bearer_credential`,
     `key_credential`): opaque and not secret, it binds legacy SSE sessions and scopes cancellation,
     so one credential for a key never reaches what another credential for the same key started.
+    `revocation_ids` name what revoking ends this credential (an OAuth token's own id and its
+    sign-in's, as the store names revocations); a key cannot be revoked here, so it has none.
     """
 
     api_key: str = field(repr=False)
@@ -24,6 +26,7 @@ class Principal:
     source: CredentialSource
     credential: str
     scopes: frozenset[str] | None = None
+    revocation_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def may_use(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes

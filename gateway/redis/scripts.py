@@ -72,3 +72,23 @@ class Scripts:
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""
         return int(await self._pace(keys=[f"pace:{key_id}"], args=[interval_ms, max_wait_ms]))
+
+
+class SessionScripts:
+    """The legacy-SSE delivery scripts, on the publisher: never retried, as a repeated PUBLISH would
+    run a tool call twice (a `NOSCRIPT` reply ran nothing, so redis-py's reload is safe)."""
+
+    def __init__(self, publisher: Redis) -> None:
+        self._deliver: AsyncScript = publisher.register_script(_source("deliver"))
+        self._settle: AsyncScript = publisher.register_script(_source("settle"))
+        self._publisher = publisher
+
+    async def deliver(self, held: str, channel: str, message: bytes, limit: int, ttl_ms: int) -> int:
+        """The receivers of `message` on `channel`, or -1 (nothing published) when `held` is at `limit`."""
+        return int(await self._deliver(keys=[held], args=[channel, message, limit, ttl_ms]))
+
+    async def settle(self, held: str) -> None:
+        await self._settle(keys=[held])
+
+    async def forget(self, held: str) -> None:
+        await self._publisher.delete(held)

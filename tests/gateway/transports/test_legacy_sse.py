@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import anyio
@@ -11,7 +12,8 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from gateway.protocol.core import MAX_BATCH_ITEMS
-from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _Handlers, _session_id
+from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _session_id
+from gateway.transports.legacy_stream import Handlers
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
 
@@ -248,7 +250,7 @@ async def test_opening_a_stream_needs_a_credential(http: httpx.AsyncClient, live
 
 async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() -> None:
     stops: list[str] = []
-    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+    handlers = Handlers(lambda: stops.append("stream ended"), asyncio.Semaphore(4))
     finished: list[str] = []
 
     async def slow() -> None:
@@ -258,7 +260,9 @@ async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() ->
     async def quick() -> None:
         finished.append("quick")
 
+    assert await handlers.reserve()
     handlers.start(slow())
+    assert await handlers.reserve()
     handlers.start(quick())
     await anyio.sleep(0.01)
     assert finished == ["quick"]
@@ -270,11 +274,12 @@ async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() ->
 
 async def test_a_failing_handler_is_logged_and_ends_the_stream(caplog: pytest.LogCaptureFixture) -> None:
     stops: list[str] = []
-    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+    handlers = Handlers(lambda: stops.append("stream ended"), asyncio.Semaphore(4))
 
     async def broken() -> None:
         raise RuntimeError("a bug")
 
+    assert await handlers.reserve()
     handlers.start(broken())
     await anyio.sleep(0.01)
     assert stops == ["stream ended"]
