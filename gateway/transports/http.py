@@ -163,6 +163,7 @@ _SLUGS: Final[Mapping[int, str]] = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     421: "misdirected_request",
+    429: "too_many_requests",
 }
 
 

@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 from gateway.protocol.core import MAX_BATCH_ITEMS
 from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _session_id
 from gateway.transports.legacy_stream import Handlers
+from gateway.transports.session_bus import INBOX_CAPACITY
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
 
@@ -246,6 +247,20 @@ async def test_opening_a_stream_needs_a_credential(http: httpx.AsyncClient, live
     assert response.headers["www-authenticate"] == (
         f'Bearer resource_metadata="{live_server.url}/.well-known/oauth-protected-resource/sse"'
     )
+
+
+async def test_posts_beyond_what_a_session_may_hold_are_429_with_retry_after(http: httpx.AsyncClient) -> None:
+    """Review 2026-12-07 #1: 8 calls run and 24 wait; the rest is refused, not accepted to pile up."""
+    headers = {"x-openphone-api-key": TEST_API_KEY, **JSON}
+    async with open_stream(http) as (_, endpoint):
+        answers = []
+        for request_id in range(INBOX_CAPACITY + 2):
+            call = {"name": "wait-forever", "arguments": {"label": f"held-{request_id}"}}
+            body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": call})
+            answers.append(await http.post(endpoint, content=body, headers=headers))
+    assert [answer.status_code for answer in answers] == [202] * INBOX_CAPACITY + [429, 429]
+    assert answers[-1].headers["retry-after"] == "1"
+    assert answers[-1].json()["error"] == "too_many_requests"
 
 
 async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() -> None:
