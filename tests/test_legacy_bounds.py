@@ -6,7 +6,6 @@ Now the stream is closed once what waits to be written passes its bound, and the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -14,8 +13,7 @@ from typing import Final
 import httpx
 import pytest
 
-from tests.cluster import Gateway, cluster
-from tests.conftest import TEST_SECRET_KEY, free_port
+from tests.cluster import Gateway, cluster, lone_gateway
 from tests.unread_stream import LISTING_BATCH, MADE_UP_KEY, is_dropped, open_unread_stream, rss_mib
 
 POSTS: Final = 150
@@ -26,23 +24,8 @@ GROWTH_BOUND_MIB: Final = 64
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
     """One gateway process without Redis (in-memory session bus), as the review's gateway C."""
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "SECRET_KEYS": TEST_SECRET_KEY,
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "OPENPHONE_API_BASE": "http://127.0.0.1:9",
-        "LOG_LEVEL": "WARNING",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    machine = Gateway("c", port, env, tmp_path / "c.log")
-    machine.start()
-    try:
+    with lone_gateway(tmp_path) as machine:
         yield machine
-    finally:
-        machine.stop()
-    assert machine.errors() == []
 
 
 def test_an_unread_stream_is_dropped_and_its_answers_let_go(gateway: Gateway) -> None:
