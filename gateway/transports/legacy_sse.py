@@ -108,7 +108,11 @@ class LegacySSE:
                 with self._revocable.watch(session.principal.revocation_ids, stream.end):
                     await stream.writer.event(endpoint.encode(), event="endpoint")
                     await self._serve(stream, session, request.receive)
-            if (self._drain.draining or stream.ended) and not stream.writer.stalled:
+            if stream.writer.stalled:
+                # The aborted connection's loss is reported on the loop's next turn; the server must
+                # see it before this returns, or it reports an unfinished response as an error.
+                await asyncio.sleep(0)
+            elif self._drain.draining or stream.ended:
                 # End the response properly, so the client sees a finished stream and reconnects.
                 await stream.writer.close()
         except BusUnavailable:
