@@ -105,14 +105,14 @@ class LegacySSE:
         try:
             async with self._bus.subscribe(session.session_id) as inbox:
                 stream = LegacyStream(inbox, send, request.scope, self._process_handlers)
-                with self._revocable.watch(session.principal.revocation_ids, stream.end):
+                with self._revocable.watch(session.principal.revocation_ids, stream.revoke):
                     await stream.writer.event(endpoint.encode(), event="endpoint")
                     await self._serve(stream, session, request.receive)
             if stream.writer.stalled:
                 # The aborted connection's loss is reported on the loop's next turn; the server must
                 # see it before this returns, or it reports an unfinished response as an error.
                 await asyncio.sleep(0)
-            elif self._drain.draining or stream.ended:
+            elif self._drain.draining or stream.revoked:
                 # End the response properly, so the client sees a finished stream and reconnects.
                 await stream.writer.close()
         except BusUnavailable:
@@ -122,14 +122,16 @@ class LegacySSE:
             self._streams.dec()
 
     async def _serve(self, stream: LegacyStream, session: _Session, receive: Receive) -> None:
-        """Answer the stream's messages until its inbox ends: by the client going away, by the drain,
-        by `stream.end`, or by a handler failing. Bare asyncio tasks, not a task group: an idle stream
-        holds them."""
+        """Answer the stream's messages until it ends: by the client going away, by the drain, by its
+        grant's revocation, by its client not reading, or by a handler failing. Bare asyncio tasks,
+        not a task group: an idle stream holds them."""
+        # Every way a stream ends goes through `stream.end`: the loop may be waiting for a free
+        # handler with a message in hand, and only cancelling the handlers frees one.
         watcher = asyncio.get_running_loop().create_task(
-            stream.writer.keep_alive(receive, stream.inbox.close, self._keepalive_seconds)
+            stream.writer.keep_alive(receive, stream.end, self._keepalive_seconds)
         )
         try:
-            with self._drain.calls(stream.inbox.close):
+            with self._drain.calls(stream.end):
                 async for payload in stream.inbox:
                     if not await stream.handlers.reserve():
                         break

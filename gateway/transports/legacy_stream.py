@@ -20,7 +20,7 @@ from starlette.types import Scope, Send
 from gateway.transports.session_bus import Subscription
 from gateway.transports.streaming import ABORT_EXTENSION, EventWriter
 
-logger = logging.getLogger("gateway.transports.legacy_sse")
+logger = logging.getLogger(__name__)
 
 # Handlers answering one stream's messages at once, and all streams' in this process: a stream
 # takes its next message only when both have room, so what a session posts beyond them waits in its
@@ -61,23 +61,27 @@ class StreamsByGrant:
 
 
 class LegacyStream:
-    """One open stream's inbox, writer and handlers, and `end`, which closes it at once."""
+    """One open stream's inbox, writer and handlers, and `end`, which stops it at once."""
 
-    __slots__ = ("_abort", "ended", "handlers", "inbox", "writer")
+    __slots__ = ("_abort", "handlers", "inbox", "revoked", "writer")
 
     def __init__(self, inbox: Subscription, send: Send, scope: Scope, process: asyncio.Semaphore) -> None:
         self.inbox = inbox
-        self.ended = False
-        self.handlers = Handlers(inbox.close, process)
+        self.revoked = False
+        self.handlers = Handlers(self.end, process)
         self.writer = EventWriter(send, on_stalled=self._stalled)
         abort = scope.get("extensions", {}).get(ABORT_EXTENSION, {}).get("abort")
         self._abort: Callable[[], None] | None = abort if callable(abort) else None
 
     def end(self) -> None:
-        """Stop now: drop what is queued and cancel what is running (a revoked grant)."""
-        self.ended = True
+        """Stop now: drop what is queued and cancel what is running."""
         self.inbox.abandon()
         self.handlers.stop()
+
+    def revoke(self) -> None:
+        """The grant that opened the stream was revoked: end it (its response is then finished)."""
+        self.revoked = True
+        self.end()
 
     def _stalled(self) -> None:
         # The client is not reading, so no final event would reach it: drop the connection.

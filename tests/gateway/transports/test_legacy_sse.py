@@ -13,7 +13,7 @@ from starlette.datastructures import QueryParams
 
 from gateway.protocol.core import MAX_BATCH_ITEMS
 from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _session_id
-from gateway.transports.legacy_stream import Handlers
+from gateway.transports.legacy_stream import HANDLERS_PER_SESSION, Handlers
 from gateway.transports.session_bus import INBOX_CAPACITY
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
@@ -251,16 +251,29 @@ async def test_opening_a_stream_needs_a_credential(http: httpx.AsyncClient, live
 
 async def test_posts_beyond_what_a_session_may_hold_are_429_with_retry_after(http: httpx.AsyncClient) -> None:
     """Review 2026-12-07 #1: 8 calls run and 24 wait; the rest is refused, not accepted to pile up."""
-    headers = {"x-openphone-api-key": TEST_API_KEY, **JSON}
     async with open_stream(http) as (_, endpoint):
-        answers = []
-        for request_id in range(INBOX_CAPACITY + 2):
-            call = {"name": "wait-forever", "arguments": {"label": f"held-{request_id}"}}
-            body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": call})
-            answers.append(await http.post(endpoint, content=body, headers=headers))
+        answers = [await _post_held_call(http, endpoint, f"full-{n}") for n in range(INBOX_CAPACITY + 2)]
     assert [answer.status_code for answer in answers] == [202] * INBOX_CAPACITY + [429, 429]
     assert answers[-1].headers["retry-after"] == "1"
     assert answers[-1].json()["error"] == "too_many_requests"
+
+
+async def test_a_full_session_whose_client_leaves_cancels_its_running_calls(
+    http: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    """The stream waits for a free handler with a message in hand; its client leaving still ends it."""
+    async with open_stream(http) as (_, endpoint):
+        for n in range(HANDLERS_PER_SESSION + 1):
+            assert (await _post_held_call(http, endpoint, f"left-{n}")).status_code == 202
+    cancelled = [await live_server.probe.wait_cancelled(f"left-{n}") for n in range(HANDLERS_PER_SESSION)]
+    assert cancelled == [True] * HANDLERS_PER_SESSION
+
+
+async def _post_held_call(http: httpx.AsyncClient, endpoint: str, label: str) -> httpx.Response:
+    """POST a `wait-forever` call: it runs until cancelled."""
+    call = {"name": "wait-forever", "arguments": {"label": label}}
+    body = orjson.dumps({"jsonrpc": "2.0", "id": label, "method": "tools/call", "params": call})
+    return await http.post(endpoint, content=body, headers={"x-openphone-api-key": TEST_API_KEY, **JSON})
 
 
 async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() -> None:
@@ -298,7 +311,7 @@ async def test_a_failing_handler_is_logged_and_ends_the_stream(caplog: pytest.Lo
     handlers.start(broken())
     await anyio.sleep(0.01)
     assert stops == ["stream ended"]
-    (record,) = [record for record in caplog.records if record.name == "gateway.transports.legacy_sse"]
+    (record,) = [record for record in caplog.records if record.name == "gateway.transports.legacy_stream"]
     assert record.getMessage() == "answering a legacy SSE message failed"
 
 
