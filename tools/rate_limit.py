@@ -12,7 +12,7 @@ synchronously on the event loop, so no lock is needed.
 one key across every machine.
 
 Both bound what waits (review 2026-12-07 #5): a call whose slot is more than MAX_WAIT_SECONDS away
-is refused at once (so a key parks at most MAX_WAIT_SECONDS / interval calls, 46 at 10 per second),
+is refused at once (so a key parks at most MAX_WAIT_SECONDS / interval calls, 91 at 10 per second),
 and no more than MAX_PARKED_CALLS wait in a process, whatever their keys.
 """
 
@@ -29,7 +29,7 @@ from tools.api_errors import key_queue_full_error, server_queue_full_error
 
 _PRUNE_AT: Final = 4096
 HEADROOM: Final = 1.1
-MAX_WAIT_SECONDS: Final = 5.0
+MAX_WAIT_SECONDS: Final = 10.0
 MAX_PARKED_CALLS: Final = 128
 
 

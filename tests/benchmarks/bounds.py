@@ -45,6 +45,7 @@ PARKED_CALLS: Final = 150
 PAD_BYTES: Final = 1024 * 1024 - 512  # the largest that fits the 1 MiB body limit
 SAMPLE_SECONDS: Final = 0.02
 SETTLE_SECONDS: Final = 6.0
+READY_WITHIN_SECONDS: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,15 @@ def _parked_calls(server: Server) -> Held:
     return Held("parked calls", before, peak(), rss_mib(pid), outcome)
 
 
+def _subscribed(server: Server, host: str) -> None:
+    """Wait until `server` is ready, Redis's subscriber included (a stream opened before is a 503)."""
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    while httpx.get(f"{server.url}/readyz", headers={"host": host}).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name} was not ready within {READY_WITHIN_SECONDS:g} s")
+        time.sleep(0.05)
+
+
 def measure(cores: Cores) -> list[dict[str, float | str]]:
     """Every row, each on fresh processes."""
     rows: list[Held] = []
@@ -127,6 +137,7 @@ def measure(cores: Cores) -> list[dict[str, float | str]]:
         shared = {"SECRET_KEYS": generate_secret_key(), "REDIS_URL": store.url}
         first = stack.enter_context(gateway(None, cores, name="gateway A", **shared))
         second = stack.enter_context(gateway(None, cores, name="gateway B", PUBLIC_URL=first.url, **shared))
+        _subscribed(second, first.url.removeprefix("http://"))
         rows.append(_unread_stream("unread stream, Redis", second, first, first.url.removeprefix("http://")))
     with gateway(None, cores, name="gateway (slow uploads)") as lone:
         rows.append(_slow_uploads(lone))
