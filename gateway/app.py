@@ -190,6 +190,8 @@ def create_app(
         drain,
         metrics.sse_streams,
     )
+    # Revoking a token or sign-in, here or on any machine, closes the legacy streams it opened.
+    store.on_revoked(legacy.revocable.end)
 
     posts: dict[str, ASGIApp] = {
         MESSAGES_PATH: _LegacyPost(legacy, RESOURCE_PATH),

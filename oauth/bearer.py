@@ -15,7 +15,7 @@ from gateway.protocol.principal import Principal
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
 from oauth.sealing import Sealer, TokenType
-from oauth.store import Store
+from oauth.store import Store, family_revocation, token_revocation
 from tools.grant import LEGACY_GRANT
 
 
@@ -52,6 +52,7 @@ class BearerVerifier:
             grant=claims.grd or LEGACY_GRANT,
             grant_id=family,
             client_name=claims.cnm,
+            revocation_ids=(token_revocation(claims.jti), family_revocation(family)),
         )
 
 

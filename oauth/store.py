@@ -24,6 +24,19 @@ from typing import Final, NamedTuple, Protocol
 # The smallest table that triggers a sweep of expired records; see Expiring.
 MIN_PRUNE_ENTRIES: Final = 1024
 
+# Called with each revocation as it applies in this process: `token_revocation` or `family_revocation`.
+RevocationListener = Callable[[str], None]
+
+
+def token_revocation(jti: str) -> str:
+    """How a revoked token is named, in the store, on Redis and to a `RevocationListener`."""
+    return f"t:{jti}"
+
+
+def family_revocation(family: str) -> str:
+    """How a revoked sign-in (refresh family) is named."""
+    return f"f:{family}"
+
 
 class RefreshOutcome(StrEnum):
     """What presenting a refresh token meant for its family."""
@@ -75,6 +88,10 @@ class Store(Protocol):
 
     def is_revoked(self, jti: str, family: str | None) -> bool:
         """Whether the token or its family is revoked, answered locally: it never waits on a network."""
+        ...
+
+    def on_revoked(self, listener: RevocationListener) -> None:
+        """Call `listener` with every revocation applied from now on, made here or on any machine."""
         ...
 
     async def ping(self) -> bool:
@@ -131,6 +148,7 @@ class MemoryStore:
         self._families = Expiring(clock)
         # family -> (current generation, when it rotated); an entry lives while `_families` says so.
         self._generations: dict[str, tuple[int, float]] = {}
+        self._listener: RevocationListener | None = None
 
     def __len__(self) -> int:
         """How many records are held, expired or not (for tests and metrics)."""
@@ -157,7 +175,7 @@ class MemoryStore:
         self, family: str, generation: int, *, grace: float, family_ttl: float
     ) -> Rotation:
         now = self._positive(family_ttl)
-        if self._revoked.live(f"f:{family}"):
+        if self._revoked.live(family_revocation(family)):
             return Rotation(RefreshOutcome.REVOKED, 0)
         current = self._generations.get(family) if self._families.live(family) else None
         if current is None or generation == current[0]:
@@ -171,21 +189,32 @@ class MemoryStore:
         return Rotation(RefreshOutcome.REUSED, latest)
 
     async def revoke_token(self, jti: str, ttl: float) -> None:
-        self._revoked.extend(f"t:{jti}", self._positive(ttl) + ttl)
+        self._revoked.extend(token_revocation(jti), self._positive(ttl) + ttl)
+        self._announce(token_revocation(jti))
 
     async def revoke_family(self, family: str, ttl: float) -> None:
         self._ban(family, self._positive(ttl) + ttl)
 
     def is_revoked(self, jti: str, family: str | None) -> bool:
-        return self._revoked.live(f"t:{jti}") or (family is not None and self._revoked.live(f"f:{family}"))
+        return self._revoked.live(token_revocation(jti)) or (
+            family is not None and self._revoked.live(family_revocation(family))
+        )
+
+    def on_revoked(self, listener: RevocationListener) -> None:
+        self._listener = listener
 
     async def ping(self) -> bool:
         return True
 
     def _ban(self, family: str, until: float) -> None:
-        self._revoked.extend(f"f:{family}", until)
+        self._revoked.extend(family_revocation(family), until)
         self._families.discard(family)
         self._generations.pop(family, None)
+        self._announce(family_revocation(family))
+
+    def _announce(self, revocation: str) -> None:
+        if self._listener is not None:
+            self._listener(revocation)
 
     def _set_generation(self, family: str, generation: int, rotated_at: float, until: float) -> None:
         self._families.extend(family, until)

@@ -151,3 +151,28 @@ def cluster(redis_url: str, logs: Path, machines: int = 3, **settings: str) -> I
         assert {gateway.name: gateway.errors() for gateway in gateways} == {
             gateway.name: [] for gateway in gateways
         }
+
+
+@contextmanager
+def lone_gateway(logs: Path, **settings: str) -> Iterator[Gateway]:
+    """One gateway process without Redis (in-memory state), its OpenPhone the sandbox served here;
+    it must log no error."""
+    port = free_port()
+    for upstream_url in serve(create_sandbox_app()):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SECRET_KEYS": TEST_SECRET_KEY,
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "OPENPHONE_API_BASE": upstream_url,
+            "LOG_LEVEL": "WARNING",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            **settings,
+        }
+        gateway = Gateway("lone", port, env, logs / "lone.log")
+        try:
+            gateway.start()
+            yield gateway
+        finally:
+            gateway.stop()
+        assert gateway.errors() == []

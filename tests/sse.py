@@ -34,6 +34,13 @@ class EventReader:
                     return event, "\n".join(data)
         raise AssertionError("the stream ended")
 
+    async def ends(self, within: float = 5) -> None:
+        """Return once the server has ended the stream; fail if it is still open after `within` s."""
+        with anyio.fail_after(within):
+            async for line in self._lines:
+                if line.startswith(":"):
+                    self.comments.append(line)
+
     async def next_message(self) -> Any:
         event, data = await self.next_event()
         assert event == "message"
@@ -42,12 +49,12 @@ class EventReader:
 
 @asynccontextmanager
 async def open_stream(
-    http: httpx.AsyncClient, path: str = "/sse", api_key: str = TEST_API_KEY
+    http: httpx.AsyncClient, path: str = "/sse", api_key: str = TEST_API_KEY, bearer: str | None = None
 ) -> AsyncIterator[tuple[EventReader, str]]:
-    """An open legacy stream and the POST endpoint its `endpoint` event announced."""
-    async with http.stream(
-        "GET", path, headers={"x-openphone-api-key": api_key, "accept": "text/event-stream"}
-    ) as response:
+    """An open legacy stream and the POST endpoint its `endpoint` event announced (opened with
+    `bearer` as an OAuth access token when given, else with `api_key`)."""
+    credential = {"authorization": f"Bearer {bearer}"} if bearer else {"x-openphone-api-key": api_key}
+    async with http.stream("GET", path, headers={**credential, "accept": "text/event-stream"}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"
         reader = EventReader(response)

@@ -19,6 +19,7 @@ from mcp.client.sse import sse_client
 
 from gateway.keys import ServerKeys
 from gateway.settings import decode_secret_key
+from gateway.transports.session_bus import INBOX_CAPACITY
 from oauth.sealing import Claims, Sealer, TokenType
 from tests.cluster import Cluster, cluster
 from tests.conftest import TEST_API_KEY, TEST_SECRET_KEY
@@ -186,6 +187,23 @@ class TestRevocation:
         again = await refresh(web[2], client["client_id"], tokens["refresh_token"])
         assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 
+    async def test_revoking_on_one_machine_closes_the_sign_ins_streams_on_every_machine(
+        self, web: list[httpx.AsyncClient]
+    ) -> None:
+        """Issue 24 #9: the revocation reaches each machine holding a stream of the sign-in."""
+        client, tokens = await tokens_for(web[0])
+        bearer = tokens["access_token"]
+        async with (
+            open_stream(web[1], bearer=bearer) as (on_second, _),
+            open_stream(web[2], bearer=bearer) as (on_third, _),
+        ):
+            revoked = await web[0].post(
+                "/revoke", data={"token": tokens["refresh_token"], "client_id": client["client_id"]}
+            )
+            assert revoked.status_code == 200
+            await on_second.ends(PROPAGATION_BOUND_SECONDS)
+            await on_third.ends(PROPAGATION_BOUND_SECONDS)
+
 
 class TestLegacySSE:
     async def test_posts_on_other_machines_are_answered_once_each_in_order(
@@ -199,6 +217,27 @@ class TestLegacySSE:
                 assert posted.status_code == 202
             answers = [(await reader.next_message())["id"] for _ in range(40)]
         assert answers == list(range(40))
+
+    async def test_posts_on_another_machine_beyond_what_the_session_may_hold_are_429(
+        self, machines: Cluster, web: list[httpx.AsyncClient]
+    ) -> None:
+        """Review 2026-12-07 #1: the POSTing machine refuses for the stream's machine, whose count of
+        what the session holds is on Redis; nothing past it is accepted to pile up there."""
+        machines.upstream.stalled["/v1/messages/AC0held"] = 20
+        headers = {**JSON, "x-openphone-api-key": SANDBOX_API_KEY}
+        held = {"name": "get-message", "arguments": {"id": "AC0held"}}
+        try:
+            async with open_stream(web[0], api_key=SANDBOX_API_KEY) as (_, endpoint):
+                answers = [
+                    await web[1].post(
+                        endpoint, content=rpc("tools/call", request_id, **held), headers=headers
+                    )
+                    for request_id in range(INBOX_CAPACITY + 2)
+                ]
+        finally:
+            del machines.upstream.stalled["/v1/messages/AC0held"]
+        assert [answer.status_code for answer in answers] == [202] * INBOX_CAPACITY + [429, 429]
+        assert answers[-1].headers["retry-after"] == "1"
 
     async def test_a_post_for_a_closed_stream_is_404_on_every_machine(
         self, web: list[httpx.AsyncClient]

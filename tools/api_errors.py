@@ -92,6 +92,25 @@ def rate_limited_error(retry_after: float | None) -> OpenPhoneError:
     return OpenPhoneError(_RATE_LIMITED + "." + wait, status=429, retry_after=retry_after)
 
 
+def key_queue_full_error(retry_after: float) -> OpenPhoneError:
+    """The error for a call not sent: its key's calls already wait as long as the pacer lets them."""
+    return OpenPhoneError(
+        "Too many calls with this key are waiting for their turn under OpenPhone's per-key rate limit. "
+        f"Wait about {max(1, round(retry_after))} s and try again.",
+        status=429,
+        retry_after=retry_after,
+    )
+
+
+def server_queue_full_error() -> OpenPhoneError:
+    """The error for a call not sent: this server already holds as many paced calls as it may."""
+    return OpenPhoneError(
+        "This server has too many calls waiting for OpenPhone right now. Wait about 1 s and try again.",
+        status=503,
+        retry_after=1.0,
+    )
+
+
 def timeout_error(seconds: float, *, write: bool, sent: bool) -> OpenPhoneError:
     """The error for a request OpenPhone did not answer in time."""
     message = f"OpenPhone did not answer within {seconds:g} s."

@@ -8,6 +8,8 @@ so the bytes are counted as they arrive. h11 has a limit, but costs the hot path
 A chunked body's trailer section is a second head the parser buffers the same way (second review
 #3), and uvicorn appended its fields to the request's headers: they are bounded alike, and dropped.
 The Host header is settled here too (`settle_host`): the edge sees one Host, the request's authority.
+Each request's scope also carries `ABORT_EXTENSION`, which drops its connection: a stream whose
+client stopped reading cannot be ended by a final write (review 2026-12-07 #1).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Final
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.edge.write_coalescing import CoalescingTransport
+from gateway.transports.streaming import ABORT_EXTENSION
 
 # The largest legitimate head here is a bearer token (at most 5,120 characters) plus ordinary headers;
 # Node.js allows 16 KiB, nginx 32 KiB by default.
@@ -80,6 +83,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._without_body = 0
+        self.scope["extensions"] = {ABORT_EXTENSION: {"abort": self._abort}}
+
+    def _abort(self) -> None:
+        self.transport.abort()
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # RFC 9110 §6.5.1: a trailer field MUST NOT be merged into the header section unless its

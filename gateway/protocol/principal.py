@@ -22,6 +22,8 @@ class Principal:
     `grant` is what the caller may do with the key (inboxes, sending); `grant_id` names it where
     allowances and pending sends are kept: the sign-in (OAuth family) for a Bearer, the key's
     fingerprint for a caller holding the key. `client_name` is the client's registered name, for audit.
+    `revocation_ids` name what revoking ends this credential (an OAuth token's own id and its
+    sign-in's, as the store names revocations); a key cannot be revoked here, so it has none.
     """
 
     api_key: str = field(repr=False)
@@ -32,6 +34,7 @@ class Principal:
     grant: Grant = field(kw_only=True)
     grant_id: str = field(kw_only=True)
     client_name: str | None = field(default=None, kw_only=True)
+    revocation_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def may_use(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes

@@ -9,21 +9,15 @@ key, never the key. When Redis cannot be reached, pacing falls back to this proc
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from typing import Final
 
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.scripts import Scripts
-from tools.api_errors import rate_limited_error
-from tools.rate_limit import KeyedRateLimiter
+from tools.api_errors import key_queue_full_error
+from tools.rate_limit import MAX_WAIT_SECONDS, KeyedRateLimiter
 
 logger = logging.getLogger(__name__)
-
-# A request that would wait longer than this for its slot fails at once, telling when to try again,
-# rather than queueing without end behind one key's other calls.
-MAX_WAIT_SECONDS: Final = 30.0
 
 
 class RedisPacer:
@@ -57,6 +51,7 @@ class RedisPacer:
             logger.info("pacing across machines again")
             self._alone = False
         if wait_ms < 0:
-            raise rate_limited_error(MAX_WAIT_SECONDS)
+            raise key_queue_full_error(MAX_WAIT_SECONDS)
         if wait_ms:
-            await asyncio.sleep(wait_ms / 1000)
+            # The process's bound on parked calls holds for every pacer.
+            await self._local.park(wait_ms / 1000)

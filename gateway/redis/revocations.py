@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.pubsub import stop
 from gateway.redis.scripts import REVOCATION_INDEX
-from oauth.store import Expiring
+from oauth.store import Expiring, RevocationListener, family_revocation, token_revocation
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,22 @@ class RevocationMirror:
         self._revoked = Expiring(clock)
         self._resync: asyncio.Task[None] | None = None
         self._stale = False
+        self._listener: RevocationListener | None = None
 
     def is_revoked(self, jti: str, family: str | None) -> bool:
-        return self._revoked.live(f"t:{jti}") or (family is not None and self._revoked.live(f"f:{family}"))
+        return self._revoked.live(token_revocation(jti)) or (
+            family is not None and self._revoked.live(family_revocation(family))
+        )
+
+    def on_revoked(self, listener: RevocationListener) -> None:
+        """Call `listener` with each revocation noted from now on (from any machine)."""
+        self._listener = listener
 
     def note(self, member: str, expires_ms: int) -> None:
         """Apply one revocation (`t:<jti>` or `f:<family>`) until `expires_ms` (epoch milliseconds)."""
         self._revoked.extend(member, expires_ms / 1000)
+        if self._listener is not None:
+            self._listener(member)
 
     def on_message(self, data: bytes) -> None:
         """A revocation published by any machine: `<member> <expires_ms>`; anything else is ignored."""

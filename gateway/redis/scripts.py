@@ -91,3 +91,23 @@ class Scripts:
 
 def _allowance_key(grant_key: str) -> str:
     return f"allow:{{{grant_key}}}"
+
+
+class SessionScripts:
+    """The legacy-SSE delivery scripts, on the publisher: never retried, as a repeated PUBLISH would
+    run a tool call twice (a `NOSCRIPT` reply ran nothing, so redis-py's reload is safe)."""
+
+    def __init__(self, publisher: Redis) -> None:
+        self._deliver: AsyncScript = publisher.register_script(_source("deliver"))
+        self._settle: AsyncScript = publisher.register_script(_source("settle"))
+        self._publisher = publisher
+
+    async def deliver(self, held: str, channel: str, message: bytes, limit: int, ttl_ms: int) -> int:
+        """The receivers of `message` on `channel`, or -1 (nothing published) when `held` is at `limit`."""
+        return int(await self._deliver(keys=[held], args=[channel, message, limit, ttl_ms]))
+
+    async def settle(self, held: str) -> None:
+        await self._settle(keys=[held])
+
+    async def forget(self, held: str) -> None:
+        await self._publisher.delete(held)

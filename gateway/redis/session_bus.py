@@ -9,8 +9,18 @@ reached (503). Redis keeps a channel's messages in publish order, so one session
 theirs, including those posted to the owner itself. Only while this machine's subscriber connection
 is down does a POST for one of its own streams skip Redis, so local streams keep working.
 
-The owner's reader never waits: a stream that lets INBOX_CAPACITY messages pile up is closed (its
-client reconnects) rather than stall every other stream of the machine.
+Backpressure crosses machines through Redis, because only Redis sees both sides at once: each
+session has a count of the messages it holds (queued on its stream's machine, or being answered
+there). The delivery script publishes only while the count is under INBOX_CAPACITY and adds one;
+the stream's machine takes one off as each message is answered. A POST to a full session is refused
+(429) on whichever machine it lands, in the same atomic step that would otherwise have published it,
+so a 202 still means "delivered once" and never "queued behind work the stream is not draining".
+An answer from the owner (a reply channel) would cost every POST a second round trip, and a flag
+the owner raises when full would let through whatever was published before it landed.
+
+The owner's reader never waits: a stream whose inbox still overflows (a count lost with Redis, or
+expired after HELD_TTL_SECONDS without a new message) is closed (its client reconnects) rather than
+stall every other stream of the machine.
 """
 
 from __future__ import annotations
@@ -25,8 +35,8 @@ from redis.asyncio import Redis
 
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.pubsub import Channel, ChannelUnavailable, PubSubHub
+from gateway.redis.scripts import SessionScripts
 from gateway.transports.session_bus import (
-    DELIVERY_TIMEOUT_SECONDS,
     INBOX_CAPACITY,
     BusUnavailable,
     ClosedInbox,
@@ -39,10 +49,18 @@ from gateway.transports.session_bus import (
 logger = logging.getLogger(__name__)
 
 _CHANNEL_HEX_CHARS: Final = 32
+# A session's held count outlives its last accepted message by this long, so a count that lost its
+# decrements (Redis unreachable meanwhile, or the stream's machine gone) mends itself.
+HELD_TTL_SECONDS: Final = 60
 
 
 def session_channel(session_id: str) -> str:
     return "sse:" + hashlib.sha256(session_id.encode()).hexdigest()[:_CHANNEL_HEX_CHARS]
+
+
+def held_key(channel: str) -> str:
+    """The Redis key counting what a session holds (see the module docstring)."""
+    return channel + ":held"
 
 
 class RedisSessionBus:
@@ -50,21 +68,27 @@ class RedisSessionBus:
 
     def __init__(self, hub: PubSubHub, publisher: Redis, capacity: int = INBOX_CAPACITY) -> None:
         self._hub = hub
-        self._publisher = publisher
+        self._scripts = SessionScripts(publisher)
         self._capacity = capacity
         self._local: dict[str, Inbox] = {}
 
     def subscribe(self, session_id: str) -> _Subscribed:
-        return _Subscribed(self, session_id, Inbox(self._capacity))
+        channel = session_channel(session_id)
+        return _Subscribed(self, session_id, _CountedInbox(self._scripts, held_key(channel), self._capacity))
 
     async def deliver(self, session_id: str, message: Any) -> Delivery:
         local = self._local.get(session_id)
         if local is not None and not self._hub.connected:
-            return await deliver_locally(local, message, DELIVERY_TIMEOUT_SECONDS)
+            return deliver_locally(local, message)
+        channel = session_channel(session_id)
         try:
-            receivers = await self._publisher.publish(session_channel(session_id), orjson.dumps(message))
+            receivers = await self._scripts.deliver(
+                held_key(channel), channel, orjson.dumps(message), self._capacity, HELD_TTL_SECONDS * 1000
+            )
         except UNAVAILABLE:
             return Delivery.UNAVAILABLE
+        if receivers < 0:
+            return Delivery.BUSY
         return Delivery.DELIVERED if receivers else Delivery.GONE
 
     def __len__(self) -> int:
@@ -76,13 +100,13 @@ class _Subscribed:
 
     __slots__ = ("_bus", "_channel", "_inbox", "_session_id")
 
-    def __init__(self, bus: RedisSessionBus, session_id: str, inbox: Inbox) -> None:
+    def __init__(self, bus: RedisSessionBus, session_id: str, inbox: _CountedInbox) -> None:
         self._bus = bus
         self._session_id = session_id
         self._channel = session_channel(session_id)
         self._inbox = inbox
 
-    async def __aenter__(self) -> Inbox:
+    async def __aenter__(self) -> _CountedInbox:
         self._bus._local[self._session_id] = self._inbox
         try:
             await self._bus._hub.subscribe(self._channel, Channel(self._receive))
@@ -97,6 +121,7 @@ class _Subscribed:
         del self._bus._local[self._session_id]
         self._inbox.close()
         await self._bus._hub.unsubscribe(self._channel)
+        await self._inbox.forget()
 
     def _receive(self, data: bytes) -> None:
         try:
@@ -109,3 +134,28 @@ class _Subscribed:
         except FullInbox:
             logger.warning("a legacy SSE stream fell %d messages behind; closing it", self._bus._capacity)
             self._inbox.close()
+
+
+class _CountedInbox(Inbox):
+    """An inbox whose held count is also kept on Redis, where every machine's deliveries check it."""
+
+    __slots__ = ("_held_key", "_scripts")
+
+    def __init__(self, scripts: SessionScripts, held: str, capacity: int) -> None:
+        super().__init__(capacity)
+        self._scripts = scripts
+        self._held_key = held
+
+    async def done(self) -> None:
+        await super().done()
+        try:
+            await self._scripts.settle(self._held_key)
+        except UNAVAILABLE:
+            logger.debug("a legacy SSE session's held count was not lowered: Redis is unreachable")
+
+    async def forget(self) -> None:
+        """The stream ended: its count goes, so a POST to it is answered 404, not 429."""
+        try:
+            await self._scripts.forget(self._held_key)
+        except UNAVAILABLE:
+            logger.debug("a legacy SSE session's held count is left to expire: Redis is unreachable")

@@ -20,7 +20,14 @@ from redis.asyncio import Redis
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.revocations import RevocationMirror
 from gateway.redis.scripts import Scripts
-from oauth.store import RefreshOutcome, Rotation, StoreUnavailable
+from oauth.store import (
+    RefreshOutcome,
+    RevocationListener,
+    Rotation,
+    StoreUnavailable,
+    family_revocation,
+    token_revocation,
+)
 
 PING_TIMEOUT_SECONDS: Final = 0.5
 _NONCE_BYTES: Final = 12
@@ -85,7 +92,7 @@ class RedisStore:
             await self._scripts.revoke_token(jti, _ms(ttl))
         except UNAVAILABLE as exc:
             raise StoreUnavailable("Redis is unreachable") from exc
-        self._mirror.note(f"t:{jti}", int((self._clock() + ttl) * 1000))
+        self._mirror.note(token_revocation(jti), int((self._clock() + ttl) * 1000))
 
     async def revoke_family(self, family: str, ttl: float) -> None:
         try:
@@ -97,6 +104,9 @@ class RedisStore:
     def is_revoked(self, jti: str, family: str | None) -> bool:
         return self._mirror.is_revoked(jti, family)
 
+    def on_revoked(self, listener: RevocationListener) -> None:
+        self._mirror.on_revoked(listener)
+
     async def ping(self) -> bool:
         """Redis answers, and this machine hears revocations."""
         try:
@@ -107,4 +117,4 @@ class RedisStore:
         return answered and self._is_subscribed()
 
     def _note_family(self, family: str, ttl: float) -> None:
-        self._mirror.note(f"f:{family}", int((self._clock() + ttl) * 1000))
+        self._mirror.note(family_revocation(family), int((self._clock() + ttl) * 1000))

@@ -5,6 +5,7 @@ Pure helpers that raise `HTTPError`; the app renders every `HTTPError` in one pl
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from gateway.errors import HTTPError
 from tools.registry import Audience
 
 MAX_BODY_BYTES: Final = 1024 * 1024
+# A body must have arrived whole this long after the app starts reading it (review 2026-12-07 #5: a
+# slow upload was held for as long as its client kept the connection open). 100 KiB/s at the largest
+# body; the largest legitimate message (a 100-recipient bulk-messages) is far smaller.
+BODY_DEADLINE_SECONDS: Final = 10.0
 JSON_MEDIA_TYPE: Final = "application/json"
 SSE_MEDIA_TYPE: Final = "text/event-stream"
 _JSON_BODY_TYPES: Final = frozenset({JSON_MEDIA_TYPE, "application/octet-stream"})
@@ -26,14 +31,30 @@ _ACCEPT_CHARS_REMEMBERED: Final = 256
 _ACCEPTS_REMEMBERED: Final = 256
 
 
-async def read_body(receive: Receive, headers: Mapping[str, str], limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole request body, refusing with 413 as soon as it exceeds `limit` bytes.
+async def read_body(
+    receive: Receive,
+    headers: Mapping[str, str],
+    limit: int = MAX_BODY_BYTES,
+    deadline: float = BODY_DEADLINE_SECONDS,
+) -> bytes:
+    """The whole request body, refusing with 413 as soon as it exceeds `limit` bytes, and with 408
+    (closing the connection) when it has not all arrived within `deadline` seconds.
 
     `headers` is the request's `header_dict`, which the transports have already built.
     """
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    try:
+        async with asyncio.timeout(deadline):
+            return await _read(receive, limit)
+    except TimeoutError:
+        raise HTTPError(
+            408, f"The request body did not arrive within {deadline:g} s.", {"connection": "close"}
+        ) from None
+
+
+async def _read(receive: Receive, limit: int) -> bytes:
     # ASGI messages read directly: `Request.stream()` is an async generator per request, and a
     # JSON-RPC body nearly always arrives in one message.
     chunks: list[bytes] = []
@@ -164,10 +185,12 @@ _SLUGS: Final[Mapping[int, str]] = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     406: "not_acceptable",
     413: "payload_too_large",
     415: "unsupported_media_type",
     421: "misdirected_request",
+    429: "too_many_requests",
 }
 
 

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
@@ -24,7 +23,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from prometheus_client import Gauge
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.types import Send
+from starlette.types import Receive, Send
 
 from gateway.errors import HTTPError, InvalidRequest, JSONRPCError, ParseError, SessionNotFound
 from gateway.keys import ServerKeys
@@ -37,6 +36,7 @@ from gateway.protocol.principal import Principal
 from gateway.protocol.versions import HANDSHAKE_REVISIONS
 from gateway.transports.gate import Gate
 from gateway.transports.http import client_audience, client_ip, header_dict, read_body, require_json
+from gateway.transports.legacy_stream import HANDLERS_PER_PROCESS, LegacyStream, StreamsByGrant
 from gateway.transports.session_bus import BusUnavailable, Delivery, SessionBus
 from gateway.transports.streaming import EventWriter
 from tools.registry import Audience
@@ -48,6 +48,7 @@ SESSION_QUERY_PARAMS: Final = ("sessionId", "session_id")
 # Session ids whose owner was checked, remembered per process (about 200 bytes each).
 OWNERSHIPS_REMEMBERED: Final = 4096
 _UNREACHABLE: Final = "Sessions cannot be reached right now; try again in a moment."
+_BUSY: Final = "This session already has as many messages as it may hold; send again once some are answered."
 
 
 @dataclass(slots=True)
@@ -86,39 +87,58 @@ class LegacySSE:
         self._owns = functools.lru_cache(maxsize=OWNERSHIPS_REMEMBERED)(self._verify_owner)
         self._public_path = public_path
         self._keepalive_seconds = keepalive_seconds
+        self._process_handlers = asyncio.Semaphore(HANDLERS_PER_PROCESS)
+        self._revocable = StreamsByGrant()
+
+    @property
+    def revocable(self) -> StreamsByGrant:
+        """The open streams by the grant that opened them: `end` closes those of a revoked one."""
+        return self._revocable
 
     async def open_stream(
         self, request: HTTPRequest, send: Send, resource_path: str, messages_path: str
     ) -> None:
-        """Serve one SSE stream until the client goes away or the process drains."""
+        """Serve one SSE stream until the client goes away, its grant is revoked or the process drains."""
         session = await self._new_session(request, resource_path)
         endpoint = f"{self._public_path}{messages_path}?sessionId={session.session_id}"
-        writer = EventWriter(send)
         self._streams.inc()
         try:
             async with self._bus.subscribe(session.session_id) as inbox:
-                await writer.event(endpoint.encode(), event="endpoint")
-                # The stream ends when its inbox is closed: by the client going away, by the drain, or
-                # by a handler failing. Bare asyncio tasks, not a task group: an idle stream holds them.
-                handlers = _Handlers(on_failure=inbox.close)
-                watcher = asyncio.get_running_loop().create_task(
-                    writer.keep_alive(request.receive, inbox.close, self._keepalive_seconds)
-                )
-                try:
-                    with self._drain.calls(inbox.close):
-                        async for payload in inbox:
-                            handlers.start(self._handle(payload, session, writer))
-                finally:
-                    watcher.cancel()
-                    await handlers.cancel()
-            if self._drain.draining:
+                stream = LegacyStream(inbox, send, request.scope, self._process_handlers)
+                with self._revocable.watch(session.principal.revocation_ids, stream.revoke):
+                    await stream.writer.event(endpoint.encode(), event="endpoint")
+                    await self._serve(stream, session, request.receive)
+            if stream.writer.stalled:
+                # The aborted connection's loss is reported on the loop's next turn; the server must
+                # see it before this returns, or it reports an unfinished response as an error.
+                await asyncio.sleep(0)
+            elif self._drain.draining or stream.revoked:
                 # End the response properly, so the client sees a finished stream and reconnects.
-                await writer.close()
+                await stream.writer.close()
         except BusUnavailable:
             # Raised only on subscribing, before the stream has started: answer it as an HTTP error.
             raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"}) from None
         finally:
             self._streams.dec()
+
+    async def _serve(self, stream: LegacyStream, session: _Session, receive: Receive) -> None:
+        """Answer the stream's messages until it ends: by the client going away, by the drain, by its
+        grant's revocation, by its client not reading, or by a handler failing. Bare asyncio tasks,
+        not a task group: an idle stream holds them."""
+        # Every way a stream ends goes through `stream.end`: the loop may be waiting for a free
+        # handler with a message in hand, and only cancelling the handlers frees one.
+        watcher = asyncio.get_running_loop().create_task(
+            stream.writer.keep_alive(receive, stream.end, self._keepalive_seconds)
+        )
+        try:
+            with self._drain.calls(stream.end):
+                async for payload in stream.inbox:
+                    if not await stream.handlers.reserve():
+                        break
+                    stream.handlers.start(self._answer_message(payload, session, stream))
+        finally:
+            watcher.cancel()
+            await stream.handlers.cancel()
 
     async def _new_session(self, request: HTTPRequest, resource_path: str) -> _Session:
         """Authenticate the stream's request and name its session (the headers are not kept)."""
@@ -150,6 +170,9 @@ class LegacySSE:
         if not self._owns(session_id, principal.credential):
             raise SessionNotFound()
         delivery = await self._bus.deliver(session_id, payload)
+        del body, payload
+        if delivery is Delivery.BUSY:
+            raise HTTPError(429, _BUSY, {"retry-after": "1"})
         if delivery is Delivery.UNAVAILABLE:
             raise HTTPError(503, _UNREACHABLE, {"retry-after": "1"})
         if delivery is not Delivery.DELIVERED:
@@ -165,6 +188,10 @@ class LegacySSE:
         if not (isinstance(claims, list) and len(claims) == 2 and all(isinstance(c, str) for c in claims)):
             return False
         return hmac.compare_digest(claims[1], _binding(claims[0], credential))
+
+    async def _answer_message(self, payload: Any, session: _Session, stream: LegacyStream) -> None:
+        await self._handle(payload, session, stream.writer)
+        await stream.inbox.done()
 
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
@@ -219,35 +246,3 @@ def _session_id(query_string: bytes) -> str:
 def _binding(nonce: str, credential: str) -> str:
     """The credential as a session id carries it: salted per session, so ids do not link a caller."""
     return hashlib.sha256(f"{nonce}\n{credential}".encode()).hexdigest()
-
-
-class _Handlers:
-    """The tasks answering one stream's messages: concurrent, and cancelled when the stream ends.
-
-    A handler that fails (the protocol core answers every error itself, so this is a bug) is
-    logged and ends the stream, as a task group would.
-    """
-
-    __slots__ = ("_on_failure", "_tasks")
-
-    def __init__(self, on_failure: Callable[[], None]) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._on_failure = on_failure
-
-    def start(self, call: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(call)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    async def cancel(self) -> None:
-        """Cancel every handler still running and wait until they have all stopped."""
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            logger.error("answering a legacy SSE message failed", exc_info=error)
-            self._on_failure()

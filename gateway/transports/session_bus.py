@@ -15,9 +15,9 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Final, Protocol
 
-# A client that posts faster than its own stream drains is held back once this many messages wait.
-INBOX_CAPACITY: Final = 256
-DELIVERY_TIMEOUT_SECONDS: Final = 10.0
+# What one session may hold: messages queued on its inbox plus those still being answered. A POST
+# past it is refused (429) rather than accepted into a pile the stream is not draining.
+INBOX_CAPACITY: Final = 32
 
 
 class Delivery(StrEnum):
@@ -25,6 +25,7 @@ class Delivery(StrEnum):
 
     DELIVERED = "delivered"  # queued, once, on the stream's inbox
     GONE = "gone"  # no live stream has that session id
+    BUSY = "busy"  # the session already holds INBOX_CAPACITY messages: try again once some are answered
     UNAVAILABLE = "unavailable"  # the stream may be live elsewhere, but cannot be reached now
 
 
@@ -42,6 +43,12 @@ class Subscription(Protocol):
     def close(self) -> None:
         """Stop: the iteration ends once what is already queued has been read."""
 
+    def abandon(self) -> None:
+        """Stop now: what is queued is dropped and the iteration ends."""
+
+    async def done(self) -> None:
+        """One message read from here has been answered: it no longer counts against the capacity."""
+
 
 class SessionBus(Protocol):
     """Delivers messages to live sessions, wherever their stream is held."""
@@ -58,45 +65,32 @@ class SessionBus(Protocol):
 class Inbox:
     """One session's bounded queue: many senders, one reader (the stream), iterated until closed.
 
-    Built for thousands of idle sessions: the buffer and the waiters exist only while something is
-    queued or waiting. A message is taken off the queue only by the reader that returns it, so a
-    reader cancelled while a message arrives loses nothing: the message waits for the next read.
+    The capacity counts what is queued and what was read but not yet `done`, so a reader that takes
+    messages faster than it answers them still fills it. Built for thousands of idle sessions: the
+    buffer and the waiter exist only while something is queued or waiting. A message is taken off
+    the queue only by the reader that returns it, so a reader cancelled while a message arrives
+    loses nothing: the message waits for the next read.
     """
 
-    __slots__ = ("_capacity", "_closed", "_items", "_reader", "_senders")
+    __slots__ = ("_capacity", "_closed", "_held", "_items", "_reader")
 
     def __init__(self, capacity: int = INBOX_CAPACITY) -> None:
         self._capacity = capacity
         self._items: deque[Any] | None = None
         self._reader: asyncio.Future[None] | None = None
-        self._senders: deque[asyncio.Future[None]] | None = None
+        self._held = 0
         self._closed = False
-
-    async def put(self, message: Any) -> None:
-        """Queue `message`, waiting while the inbox is full; raises `ClosedInbox` once closed."""
-        while self._items is not None and len(self._items) >= self._capacity:
-            if self._closed:
-                raise ClosedInbox
-            space = asyncio.get_running_loop().create_future()
-            if self._senders is None:
-                self._senders = deque()
-            self._senders.append(space)
-            try:
-                await space
-            finally:
-                if space in self._senders:
-                    self._senders.remove(space)
-        self.put_nowait(message)
 
     def put_nowait(self, message: Any) -> None:
         """Queue `message` at once; raises `ClosedInbox` once closed and `FullInbox` when full."""
         if self._closed:
             raise ClosedInbox
+        if self._held >= self._capacity:
+            raise FullInbox
         if self._items is None:
             self._items = deque()
-        elif len(self._items) >= self._capacity:
-            raise FullInbox
         self._items.append(message)
+        self._held += 1
         _wake(self._reader)
 
     @property
@@ -105,11 +99,19 @@ class Inbox:
         return self._closed
 
     def close(self) -> None:
-        """No more messages: the reader ends once the queue is empty, waiting senders fail."""
+        """No more messages: the reader ends once the queue is empty."""
         self._closed = True
         _wake(self._reader)
-        for sender in self._senders or ():
-            _wake(sender)
+
+    def abandon(self) -> None:
+        """No more messages, and none of those queued: the reader ends at its next read."""
+        if self._items is not None:
+            self._held -= len(self._items)
+            self._items = None
+        self.close()
+
+    async def done(self) -> None:
+        self._held -= 1
 
     def __aiter__(self) -> Inbox:
         return self
@@ -126,8 +128,6 @@ class Inbox:
         message = self._items.popleft()
         if not self._items:
             self._items = None
-        for sender in self._senders or ():
-            _wake(sender)  # each checks again for room; a full inbox is rare, so few wait
         return message
 
 
@@ -147,34 +147,32 @@ def _wake(waiter: asyncio.Future[None] | None) -> None:
 class MemorySessionBus:
     """The single-process bus: a bounded in-memory inbox per live session."""
 
-    def __init__(
-        self, capacity: int = INBOX_CAPACITY, delivery_timeout: float = DELIVERY_TIMEOUT_SECONDS
-    ) -> None:
+    def __init__(self, capacity: int = INBOX_CAPACITY) -> None:
         self._inboxes: dict[str, Inbox] = {}
         self._capacity = capacity
-        self._delivery_timeout = delivery_timeout
 
     def subscribe(self, session_id: str) -> _Subscribed:
         """Register `session_id` and yield its inbox until the stream ends."""
         return _Subscribed(self._inboxes, session_id, Inbox(self._capacity))
 
     async def deliver(self, session_id: str, message: Any) -> Delivery:
-        """Queue `message` for the session; waits (bounded) while its inbox is full."""
-        return await deliver_locally(self._inboxes.get(session_id), message, self._delivery_timeout)
+        """Queue `message` for the session, or BUSY at once when its inbox is full."""
+        return deliver_locally(self._inboxes.get(session_id), message)
 
     def __len__(self) -> int:
         return len(self._inboxes)
 
 
-async def deliver_locally(inbox: Inbox | None, message: Any, wait: float) -> Delivery:
-    """Queue `message` on a stream held by this process, waiting at most `wait` seconds for room."""
+def deliver_locally(inbox: Inbox | None, message: Any) -> Delivery:
+    """Queue `message` on a stream held by this process; never waits."""
     if inbox is None:
         return Delivery.GONE
     try:
-        async with asyncio.timeout(wait):
-            await inbox.put(message)
-    except (ClosedInbox, TimeoutError):
+        inbox.put_nowait(message)
+    except ClosedInbox:
         return Delivery.GONE
+    except FullInbox:
+        return Delivery.BUSY
     return Delivery.DELIVERED
 
 

@@ -79,6 +79,7 @@ class StreamableHTTP:
         message: jsonrpc.Message | None = None
         try:
             payload = jsonrpc.decode_json(body)
+            del body  # the call may run for seconds; its raw bytes are not needed again
             fallback = _handshake_revision(field_value(headers, "mcp-protocol-version"))
             if isinstance(payload, list):
                 exchange = Exchange(principal, fallback, principal.credential, audience=audience)

@@ -8,6 +8,7 @@ the ASGI `send` (WHATWG HTML "Server-sent events" §9.2.6 framing).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -17,7 +18,17 @@ from gateway.protocol import jsonrpc
 from gateway.protocol.cancel_scope import CallScope
 from gateway.transports.http import SSE_MEDIA_TYPE
 
+logger = logging.getLogger(__name__)
+
 KEEPALIVE_SECONDS: Final = 15.0
+# A bounded stream (`EventWriter(on_stalled=…)`) whose client has not taken a write within this long,
+# or that has more than MAX_PENDING_BYTES waiting to be written, is stalled and closed: a client that
+# stops reading must not make the process hold every answer meant for it (review 2026-12-07 #1).
+SEND_TIMEOUT_SECONDS: Final = 5.0
+MAX_PENDING_BYTES: Final = 1024 * 1024
+# The ASGI scope extension whose "abort" drops the request's connection (`gateway.edge.http_limits`):
+# a stalled stream cannot be ended with a final write its client will not read.
+ABORT_EXTENSION: Final = "gateway.abort"
 # How long a call runs before its client's disconnect is watched for (`DisconnectWatches`).
 DISCONNECT_WATCH_DELAY: Final = 0.05
 _KEEPALIVE_COMMENT: Final = b": keep-alive\n\n"
@@ -35,13 +46,34 @@ def frame(data: bytes, event: str = "message") -> bytes:
 
 
 class EventWriter:
-    """Writes an event stream to one ASGI response; safe to use from several tasks at once."""
+    """Writes an event stream to one ASGI response; safe to use from several tasks at once.
 
-    def __init__(self, send: Send) -> None:
+    With `on_stalled`, the stream is bounded: a write not taken within `send_timeout` seconds, or one
+    that would leave more than `max_pending` bytes waiting (beyond a single event, which always may
+    wait), stalls it. `on_stalled` is then called once, and every later write is dropped.
+    """
+
+    def __init__(
+        self,
+        send: Send,
+        on_stalled: Callable[[], None] | None = None,
+        send_timeout: float = SEND_TIMEOUT_SECONDS,
+        max_pending: int = MAX_PENDING_BYTES,
+    ) -> None:
         self._send = send
         # asyncio's lock allocates its waiter queue only when contended; an idle stream keeps none.
         self._lock = asyncio.Lock()
         self._started = False
+        self._on_stalled = on_stalled
+        self._send_timeout = send_timeout
+        self._max_pending = max_pending
+        self._pending = 0
+        self._stalled = False
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the client stopped reading and the stream was given up."""
+        return self._stalled
 
     @property
     def started(self) -> bool:
@@ -72,14 +104,38 @@ class EventWriter:
 
     async def close(self) -> None:
         """End the response (starting it if nothing was written)."""
-        async with self._lock:
-            await self._start()
-            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+        await self._write(b"", more_body=False)
 
-    async def _write(self, chunk: bytes) -> None:
-        async with self._lock:
-            await self._start()
-            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+    async def _write(self, chunk: bytes, more_body: bool = True) -> None:
+        if self._on_stalled is None:
+            async with self._lock:
+                await self._start()
+                await self._send({"type": "http.response.body", "body": chunk, "more_body": more_body})
+            return
+        if self._stalled:
+            return
+        if self._pending and self._pending + len(chunk) > self._max_pending:
+            self._stall("more than %d bytes waited to be written", self._max_pending)
+            return
+        self._pending += len(chunk)
+        try:
+            async with self._lock:
+                if self._stalled:
+                    return
+                async with asyncio.timeout(self._send_timeout):
+                    await self._start()
+                    await self._send({"type": "http.response.body", "body": chunk, "more_body": more_body})
+        except TimeoutError:
+            self._stall("a write waited %g s", self._send_timeout)
+        finally:
+            self._pending -= len(chunk)
+
+    def _stall(self, reason: str, amount: float) -> None:
+        if self._stalled or self._on_stalled is None:
+            return
+        self._stalled = True
+        logger.warning("closing an event stream its client stopped reading: " + reason, amount)
+        self._on_stalled()
 
     async def _start(self) -> None:
         if not self._started:

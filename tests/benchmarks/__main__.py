@@ -23,10 +23,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import clients, micro, profile, report, shared_state, soak, sse, throughput
+from tests.benchmarks import bounds, clients, micro, profile, report, shared_state, soak, sse, throughput
 from tests.benchmarks.processes import REPO, Cores
 
-SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients", "redis")
+SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients", "redis", "bounds")
 # Run only when asked for: where the time goes, and what a long run does to memory (10 minutes each).
 TOOLS = ("profile", "soak")
 DURATION_SECONDS = 10.0
@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{revocation['revocations']} sign-ins",
             "",
         ]
+    if "bounds" in chosen:
+        print("memory under the review's reproductions", flush=True)
+        data["bounds"] = bounds.measure(cores)
+        lines += [*bounds.table(data["bounds"]), ""]
     if "profile" in chosen:
         print("profile", flush=True)
         svg = args.json.parent / "gateway-profile.svg"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 
+import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tools.errors import OpenPhoneError
 from tools.rate_limit import HEADROOM, KeyedRateLimiter
 
 pytestmark = pytest.mark.anyio
@@ -108,7 +112,7 @@ def test_two_requests_of_one_key_never_start_closer_than_one_interval(
     rate: float, events: list[tuple[str, float]]
 ) -> None:
     clock = FakeClock()
-    starts = _schedule(KeyedRateLimiter(rate, clock=clock), clock, events)
+    starts = _schedule(KeyedRateLimiter(rate, clock=clock, max_wait=math.inf), clock, events)
     by_key: dict[str, list[float]] = {}
     for (key, _), start in zip(events, starts, strict=True):
         by_key.setdefault(key, []).append(start)
@@ -123,10 +127,10 @@ def test_a_request_never_waits_longer_than_its_own_key_requires(
 ) -> None:
     """Each key is scheduled exactly as if it were the only key: keys never delay each other."""
     clock = FakeClock()
-    shared = _schedule(KeyedRateLimiter(rate, clock=clock), clock, events)
+    shared = _schedule(KeyedRateLimiter(rate, clock=clock, max_wait=math.inf), clock, events)
     for key in {key for key, _ in events}:
         own_clock = FakeClock()
-        own_limiter = KeyedRateLimiter(rate, clock=own_clock)
+        own_limiter = KeyedRateLimiter(rate, clock=own_clock, max_wait=math.inf)
         for (event_key, advance), start in zip(events, shared, strict=True):
             own_clock.now += advance
             if event_key == key:
@@ -148,3 +152,36 @@ async def test_acquire_sleeps_until_the_keys_next_slot() -> None:
     for _ in range(3):
         await limiter.acquire("op-key-a")
     assert time.monotonic() - started >= 0.1 - 0.005
+
+
+def test_a_call_whose_slot_is_beyond_the_longest_wait_is_refused_and_claims_nothing() -> None:
+    """Review 2026-12-07 #5: one key parks at most `max_wait` seconds' worth of calls."""
+    clock = FakeClock()
+    limiter = KeyedRateLimiter(10, clock=clock, max_wait=0.25)
+    assert [limiter.reserve("op-key") for _ in range(3)] == pytest.approx([0, INTERVAL, 2 * INTERVAL])
+    with pytest.raises(OpenPhoneError) as refused:
+        limiter.reserve("op-key")
+    assert (refused.value.status, str(refused.value)) == (
+        429,
+        "Too many calls with this key are waiting for their turn under OpenPhone's per-key rate limit. "
+        "Wait about 1 s and try again.",
+    )
+    clock.now += INTERVAL
+    assert limiter.reserve("op-key") == pytest.approx(2 * INTERVAL)
+
+
+@pytest.mark.anyio
+async def test_calls_beyond_the_process_parking_bound_are_refused() -> None:
+    """Review 2026-12-07 #5: however many keys wait, the process parks at most `max_parked` calls."""
+    limiter = KeyedRateLimiter(10, max_parked=1)
+    await limiter.acquire("op-key-a")
+    await limiter.acquire("op-key-b")
+    async with anyio.create_task_group() as group:
+        group.start_soon(limiter.acquire, "op-key-a")
+        await anyio.lowlevel.checkpoint()
+        with pytest.raises(OpenPhoneError) as refused:
+            await limiter.acquire("op-key-b")
+    assert (refused.value.status, refused.value.retry_after) == (503, 1.0)
+    assert str(refused.value) == (
+        "This server has too many calls waiting for OpenPhone right now. Wait about 1 s and try again."
+    )

@@ -53,3 +53,13 @@ async def test_an_expired_revocation_does_not_apply(mirror: RevocationMirror) ->
 async def test_a_malformed_message_is_ignored(mirror: RevocationMirror, data: bytes) -> None:
     mirror.on_message(data)
     assert mirror.is_revoked("jti", "fam-1") is False
+
+
+async def test_each_revocation_noted_is_told_to_the_listener(mirror: RevocationMirror) -> None:
+    """Issue 24 #9: how a machine hears that the streams of a revoked grant must close."""
+    heard: list[str] = []
+    mirror.on_revoked(heard.append)
+    mirror.on_message(b"f:fam-1 " + in_an_hour_ms())
+    mirror.note("t:jti-1", int((time.time() + 60) * 1000))
+    mirror.on_message(b"f:fam-2")
+    assert heard == ["f:fam-1", "t:jti-1"]

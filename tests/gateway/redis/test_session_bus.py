@@ -138,3 +138,29 @@ async def test_garbage_published_on_a_streams_channel_is_dropped_and_the_stream_
         redis_server.client().publish(session_channel("session-1"), b"\xff not json")
         assert await other.deliver("session-1", {"id": 2}) is Delivery.DELIVERED
         assert await anext(inbox) == {"id": 2}
+
+
+async def test_a_session_holding_its_capacity_is_busy_from_any_machine_until_one_is_answered(
+    stack: AsyncExitStack, redis_url: str
+) -> None:
+    """Review 2026-12-07 #1: the count of what a session holds is on Redis, checked on publishing."""
+    owner, _ = await machine(stack, redis_url, capacity=2)
+    other, _ = await machine(stack, redis_url, capacity=2)
+    async with owner.subscribe("session-1") as inbox:
+        assert [await other.deliver("session-1", index) for index in range(3)] == [
+            Delivery.DELIVERED,
+            Delivery.DELIVERED,
+            Delivery.BUSY,
+        ]
+        assert await anext(inbox) == 0
+        assert await other.deliver("session-1", 2) is Delivery.BUSY
+        await inbox.done()
+        assert await other.deliver("session-1", 2) is Delivery.DELIVERED
+
+
+async def test_a_full_session_that_closed_is_gone_not_busy(stack: AsyncExitStack, redis_url: str) -> None:
+    owner, _ = await machine(stack, redis_url, capacity=1)
+    other, _ = await machine(stack, redis_url, capacity=1)
+    async with owner.subscribe("session-1"):
+        assert await other.deliver("session-1", 1) is Delivery.DELIVERED
+    assert await other.deliver("session-1", 2) is Delivery.GONE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import anyio
@@ -11,7 +12,9 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from gateway.protocol.core import MAX_BATCH_ITEMS
-from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _Handlers, _session_id
+from gateway.transports.legacy_sse import SESSION_QUERY_PARAMS, _session_id
+from gateway.transports.legacy_stream import HANDLERS_PER_SESSION, Handlers
+from gateway.transports.session_bus import INBOX_CAPACITY
 from tests.conftest import OTHER_API_KEY, TEST_API_KEY, LiveServer
 from tests.sse import open_stream
 
@@ -246,9 +249,36 @@ async def test_opening_a_stream_needs_a_credential(http: httpx.AsyncClient, live
     )
 
 
+async def test_posts_beyond_what_a_session_may_hold_are_429_with_retry_after(http: httpx.AsyncClient) -> None:
+    """Review 2026-12-07 #1: 8 calls run and 24 wait; the rest is refused, not accepted to pile up."""
+    async with open_stream(http) as (_, endpoint):
+        answers = [await _post_held_call(http, endpoint, f"full-{n}") for n in range(INBOX_CAPACITY + 2)]
+    assert [answer.status_code for answer in answers] == [202] * INBOX_CAPACITY + [429, 429]
+    assert answers[-1].headers["retry-after"] == "1"
+    assert answers[-1].json()["error"] == "too_many_requests"
+
+
+async def test_a_full_session_whose_client_leaves_cancels_its_running_calls(
+    http: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    """The stream waits for a free handler with a message in hand; its client leaving still ends it."""
+    async with open_stream(http) as (_, endpoint):
+        for n in range(HANDLERS_PER_SESSION + 1):
+            assert (await _post_held_call(http, endpoint, f"left-{n}")).status_code == 202
+    cancelled = [await live_server.probe.wait_cancelled(f"left-{n}") for n in range(HANDLERS_PER_SESSION)]
+    assert cancelled == [True] * HANDLERS_PER_SESSION
+
+
+async def _post_held_call(http: httpx.AsyncClient, endpoint: str, label: str) -> httpx.Response:
+    """POST a `wait-forever` call: it runs until cancelled."""
+    call = {"name": "wait-forever", "arguments": {"label": label}}
+    body = orjson.dumps({"jsonrpc": "2.0", "id": label, "method": "tools/call", "params": call})
+    return await http.post(endpoint, content=body, headers={"x-openphone-api-key": TEST_API_KEY, **JSON})
+
+
 async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() -> None:
     stops: list[str] = []
-    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+    handlers = Handlers(lambda: stops.append("stream ended"), asyncio.Semaphore(4))
     finished: list[str] = []
 
     async def slow() -> None:
@@ -258,7 +288,9 @@ async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() ->
     async def quick() -> None:
         finished.append("quick")
 
+    assert await handlers.reserve()
     handlers.start(slow())
+    assert await handlers.reserve()
     handlers.start(quick())
     await anyio.sleep(0.01)
     assert finished == ["quick"]
@@ -270,15 +302,16 @@ async def test_a_streams_handlers_run_side_by_side_and_stop_with_the_stream() ->
 
 async def test_a_failing_handler_is_logged_and_ends_the_stream(caplog: pytest.LogCaptureFixture) -> None:
     stops: list[str] = []
-    handlers = _Handlers(on_failure=lambda: stops.append("stream ended"))
+    handlers = Handlers(lambda: stops.append("stream ended"), asyncio.Semaphore(4))
 
     async def broken() -> None:
         raise RuntimeError("a bug")
 
+    assert await handlers.reserve()
     handlers.start(broken())
     await anyio.sleep(0.01)
     assert stops == ["stream ended"]
-    (record,) = [record for record in caplog.records if record.name == "gateway.transports.legacy_sse"]
+    (record,) = [record for record in caplog.records if record.name == "gateway.transports.legacy_stream"]
     assert record.getMessage() == "answering a legacy SSE message failed"
 
 

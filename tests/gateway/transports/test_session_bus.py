@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.transports.session_bus import ClosedInbox, Delivery, Inbox, MemorySessionBus
+from gateway.transports.session_bus import ClosedInbox, Delivery, FullInbox, Inbox, MemorySessionBus
 
 pytestmark = pytest.mark.anyio
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
 async def test_messages_arrive_in_the_order_they_were_put() -> None:
     inbox = Inbox()
     for number in range(5):
-        await inbox.put(number)
+        inbox.put_nowait(number)
     inbox.close()
     assert [message async for message in inbox] == [0, 1, 2, 3, 4]
 
@@ -23,45 +23,48 @@ async def test_a_waiting_reader_gets_the_next_message() -> None:
     inbox = Inbox()
     reader = asyncio.create_task(anext(inbox))
     await asyncio.sleep(0)
-    await inbox.put("hello")
+    inbox.put_nowait("hello")
     assert await asyncio.wait_for(reader, 1) == "hello"
 
 
-async def test_a_full_inbox_holds_the_sender_until_there_is_room() -> None:
+async def test_a_message_read_but_not_answered_still_counts_against_the_capacity() -> None:
+    """Review 2026-12-07 #1: a reader that takes messages faster than it answers them fills it too."""
     inbox = Inbox(capacity=2)
-    await inbox.put(1)
-    await inbox.put(2)
-    sender = asyncio.create_task(inbox.put(3))
-    await asyncio.sleep(0.01)
-    assert not sender.done()
-    assert await anext(inbox) == 1
-    await asyncio.wait_for(sender, 1)
-    inbox.close()
-    assert [message async for message in inbox] == [2, 3]
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert [await anext(inbox), await anext(inbox)] == [1, 2]
+    with pytest.raises(FullInbox):
+        inbox.put_nowait(3)
+    await inbox.done()
+    inbox.put_nowait(3)
+    assert await anext(inbox) == 3
 
 
 async def test_a_reader_cancelled_as_a_message_arrives_loses_nothing() -> None:
     inbox = Inbox()
     reader = asyncio.create_task(anext(inbox))
     await asyncio.sleep(0)
-    await inbox.put("kept")
+    inbox.put_nowait("kept")
     reader.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reader
     assert await anext(inbox) == "kept"
 
 
-async def test_closing_ends_the_reader_and_refuses_senders() -> None:
+async def test_closing_ends_the_reader_after_what_is_queued_and_refuses_senders() -> None:
     inbox = Inbox(capacity=1)
-    await inbox.put("last")
-    waiting = asyncio.create_task(inbox.put("never"))
-    await asyncio.sleep(0)
+    inbox.put_nowait("last")
     inbox.close()
     with pytest.raises(ClosedInbox):
-        await waiting
-    with pytest.raises(ClosedInbox):
-        await inbox.put("late")
+        inbox.put_nowait("late")
     assert [message async for message in inbox] == ["last"]
+
+
+async def test_abandoning_drops_what_is_queued() -> None:
+    inbox = Inbox()
+    inbox.put_nowait("dropped")
+    inbox.abandon()
+    assert [message async for message in inbox] == []
 
 
 async def test_the_bus_delivers_only_to_live_sessions() -> None:
@@ -75,8 +78,9 @@ async def test_the_bus_delivers_only_to_live_sessions() -> None:
     assert await bus.deliver("session", {"id": 2}) is Delivery.GONE
 
 
-async def test_delivery_to_a_stream_that_stopped_reading_gives_up() -> None:
-    bus = MemorySessionBus(capacity=1, delivery_timeout=0.05)
+async def test_delivery_to_a_full_session_is_busy_at_once() -> None:
+    """Review 2026-12-07 #1: backpressure (429), never a wait nor a 202 for work that piles up."""
+    bus = MemorySessionBus(capacity=1)
     async with bus.subscribe("session"):
         assert await bus.deliver("session", 1) is Delivery.DELIVERED
-        assert await bus.deliver("session", 2) is Delivery.GONE
+        assert await bus.deliver("session", 2) is Delivery.BUSY

@@ -8,7 +8,7 @@ import pytest
 from starlette.types import Message
 
 from gateway.protocol.cancel_scope import CallScope
-from gateway.transports.streaming import DisconnectWatches
+from gateway.transports.streaming import DisconnectWatches, EventWriter
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +112,38 @@ async def test_the_timer_stops_once_no_call_waits_and_starts_again_with_the_next
     await asyncio.sleep(DELAY * 3)
     scope = await watched_call(watches, connection, 30)
     assert (connection.reads, scope.cancelled_caught) == (1, True)
+
+
+async def test_a_bounded_stream_whose_client_stops_reading_is_stalled_and_drops_later_writes() -> None:
+    """Review 2026-12-07 #1: a write the server does not take within the send timeout stalls it."""
+    sent: list[Message] = []
+    stalls: list[str] = []
+    flowing = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body" and message["body"] == b"event: message\ndata: 2\n\n":
+            await flowing.wait()
+        sent.append(message)
+
+    writer = EventWriter(send, on_stalled=lambda: stalls.append("stalled"), send_timeout=0.05)
+    await writer.message(1)
+    await writer.message(2)
+    await writer.message(3)
+    assert (stalls, writer.stalled) == (["stalled"], True)
+    assert [message.get("body") for message in sent] == [None, b"event: message\ndata: 1\n\n"]
+
+
+async def test_a_bounded_stream_with_too_much_waiting_is_stalled_at_once() -> None:
+    stalls: list[str] = []
+    never = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            await never.wait()
+
+    writer = EventWriter(send, on_stalled=lambda: stalls.append("stalled"), max_pending=100)
+    waiting = asyncio.create_task(writer.event(b"x" * 80))
+    await asyncio.sleep(0)
+    await writer.event(b"y" * 80)
+    assert stalls == ["stalled"]
+    waiting.cancel()
