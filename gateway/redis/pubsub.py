@@ -69,7 +69,7 @@ class PubSubHub:
         self._closing = True
         if self._reader is not None:
             await stop(self._reader)
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        await self._pubsub.aclose()
 
     async def subscribe(self, channel: str, subscription: Channel) -> None:
         """Subscribe `channel` and return once Redis confirmed it, so a message published from now on
