@@ -137,7 +137,7 @@ def create_app(
     keys = ServerKeys.from_settings(settings)
     metrics = Metrics()
     drain = drain or Drain()
-    inflight = InFlightCalls()
+    inflight = InFlightCalls(keys.derive("cancel-namespace")[0])
     shared: SharedState = build_shared_state(settings, keys, inflight, bus)
     store = shared.store
     openphone = build_openphone(settings, metrics, shared.pacer, upstream)

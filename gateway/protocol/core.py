@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -49,6 +49,9 @@ SERVER_INFO_META_KEY: Final = "io.modelcontextprotocol/serverInfo"
 # One batch is one HTTP request: its items share one body and one answer, so they are few. Bounds the
 # answer's size (a tools/list is ~40 KB) and the upstream calls one request can start (review #1).
 MAX_BATCH_ITEMS: Final = 32
+# A cancellation naming a longer string id is ignored: it is broadcast to every machine when the call
+# does not run here, and a megabyte id would fill their subscriber connections (security review #4).
+MAX_CANCELLED_ID_CHARS: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,9 @@ class _ReadResourceParams(_Params):
 
 
 class _CancelledParams(_Params):
-    request_id: StrictStr | StrictInt = Field(alias="requestId")
+    request_id: Annotated[StrictStr, Field(max_length=MAX_CANCELLED_ID_CHARS)] | StrictInt = Field(
+        alias="requestId"
+    )
 
 
 Handler = Callable[[dict[str, Any], Exchange, jsonrpc.RequestId], Awaitable[dict[str, Any] | None]]
