@@ -90,7 +90,10 @@ class RedisSessionBus:
         wait = self._budget.spend(session_id, len(encoded))
         if wait:
             raise HTTPError(
-                429, "This session is sending faster than it may; slow down.", {"retry-after": str(wait)}
+                429,
+                "This session is sending faster than it may; slow down.",
+                {"retry-after": str(wait)},
+                error="too_many_requests",
             )
         local = self._local.get(session_id)
         if local is not None and not self._hub.connected:
