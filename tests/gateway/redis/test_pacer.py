@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from gateway.keys import ServerKeys
-from gateway.redis.connection import RedisClients, connect
+from gateway.redis.connection import RedisClients
 from gateway.redis.pacer import REPROBE_SECONDS, RedisPacer
 from gateway.redis.scripts import Scripts
 from gateway.redis.seals import RevocationTags
@@ -23,15 +21,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def clients(redis_url: str) -> AsyncIterator[RedisClients]:
-    opened = connect(redis_url)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
 
 
 def reserved(redis_server: RedisServer, pacer: RedisPacer) -> bool:

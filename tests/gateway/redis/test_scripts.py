@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
 from gateway.keys import ServerKeys
-from gateway.redis.connection import RedisClients, connect
+from gateway.redis.connection import RedisClients
 from gateway.redis.scripts import REVOCATION_INDEX, Scripts
 from gateway.redis.seals import RevocationTags
 from oauth.store import RefreshOutcome, Rotation
@@ -20,15 +19,6 @@ pytestmark = pytest.mark.anyio
 
 MINUTE_MS = 60_000
 TAGS = RevocationTags(ServerKeys((b"k" * 32,)))
-
-
-@pytest.fixture
-async def clients(redis_url: str) -> AsyncIterator[RedisClients]:
-    opened = connect(redis_url)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
 
 
 @pytest.fixture
