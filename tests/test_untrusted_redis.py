@@ -215,6 +215,22 @@ class TestSubscriberOverflow:
         refused = next(answer for answer in answers if answer.status_code == 429)
         assert (refused.json()["error"], refused.headers["retry-after"]) == ("too_many_requests", "1")
 
+    async def test_a_cancellation_naming_an_overlong_id_is_not_broadcast(
+        self, web: list[httpx.AsyncClient], redis_server: RedisServer
+    ) -> None:
+        """The review's second vector: a 1 MiB requestId, broadcast to every machine's subscriber."""
+        headers = {**MADE_UP_KEYED, "accept": "application/json", "mcp-protocol-version": "2025-06-18"}
+        overlong = {"requestId": "x" * 257}
+        fitting = {"requestId": "x" * 256}
+        with Sniffer(redis_server) as sniffer:
+            for params in (overlong, fitting):
+                cancelled = orjson.dumps(
+                    {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": params}
+                )
+                assert (await web[1].post("/mcp", content=cancelled, headers=headers)).status_code == 202
+            await eventually(lambda: _true(bool(sniffer.on(CANCEL_CHANNEL))), 5)
+        assert len(sniffer.on(CANCEL_CHANNEL)) == 1
+
     async def test_a_flooding_session_does_not_make_another_lose_an_accepted_message(
         self, web: list[httpx.AsyncClient], redis_server: RedisServer
     ) -> None:

@@ -2,7 +2,7 @@
 two machines' memory and to the messages they accepted (security review 2026-12-07, #2 and #4).
 
 * forged revocations: FORGED_REVOCATIONS messages `f:<made-up> <year 5138>` PUBLISHed on
-  `oauth:revocations` by one EVAL, and each gateway's RSS before and after (the review saw +22 MiB
+  `oauth:revocations` by EVALs, and each gateway's RSS before and after (the review saw +22 MiB
   per 200,000 on each machine);
 * one flooding session: a made-up key POSTs 1 MiB bodies to its own legacy session on machine A from
   FLOOD_CONNECTIONS connections, while a victim's session on A gets a ping through B every 50 ms;
@@ -37,13 +37,15 @@ from tests.sse import EventReader, open_stream
 from tools.sandbox import SANDBOX_API_KEY
 
 FORGED_REVOCATIONS: Final = 200_000
+# Published by one EVAL each: a script blocks Redis, and the client's socket timeout is 5 s.
+FORGE_BATCH: Final = 10_000
 FLOOD_CONNECTIONS: Final = 16
 FLOOD_POSTS_PER_CONNECTION: Final = 25
 PING_INTERVAL_SECONDS: Final = 0.05
 SETTLE_SECONDS: Final = 2.0
 MIB: Final = 1024 * 1024
 _FORGE: Final = """
-for i = 1, tonumber(ARGV[1]) do
+for i = tonumber(ARGV[1]) + 1, tonumber(ARGV[1]) + tonumber(ARGV[2]) do
   redis.call('PUBLISH', 'oauth:revocations', 'f:forged-family-' .. i .. ' 99999999999999')
 end
 return 1
@@ -68,7 +70,9 @@ def _rss_mib(server: Server) -> float:
 
 def _forged_revocations(store: RedisServer, pair: list[Server]) -> dict[str, Any]:
     before = [_rss_mib(server) for server in pair]
-    store.client().eval(_FORGE, 0, FORGED_REVOCATIONS)
+    client = store.client()
+    for batch in range(FORGED_REVOCATIONS // FORGE_BATCH):
+        client.eval(_FORGE, 0, batch * FORGE_BATCH, FORGE_BATCH)
     time.sleep(SETTLE_SECONDS)
     after = [_rss_mib(server) for server in pair]
     return {
