@@ -113,8 +113,8 @@ async def _flood(store: RedisServer, pair: list[Server], *, sessions: int, body_
     accepted: list[int] = []
     before = {int(entry["id"]) for entry in store.client().client_list(_type="pubsub")}
     async with (
-        httpx.AsyncClient(base_url=pair[0].url, headers=host, timeout=60) as a,
-        httpx.AsyncClient(base_url=pair[1].url, headers=host, timeout=60) as b,
+        httpx.AsyncClient(base_url=pair[0].url, headers=host, timeout=300) as a,
+        httpx.AsyncClient(base_url=pair[1].url, headers=host, timeout=300) as b,
         contextlib.AsyncExitStack() as streams,
     ):
         attacks = [
