@@ -57,7 +57,6 @@ class PubSubHub:
         self._permanent = permanent
         # The permanent channels confirmed on the current connection.
         self._confirmed: set[str] = set()
-        self.replacements = 0
         self._channels: dict[str, Channel] = dict(permanent)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._connected = False
@@ -150,7 +149,6 @@ class PubSubHub:
 
     def _note_permanent(self, channel: str) -> None:
         if channel in self._confirmed:
-            self.replacements += 1
             self._confirmed.clear()
             logger.warning(
                 "Redis dropped the %s connection and redis-py replaced it: its channels are subscribed "
