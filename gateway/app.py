@@ -143,7 +143,7 @@ def create_app(
     keys = ServerKeys.from_settings(settings)
     metrics = Metrics()
     drain = drain or Drain()
-    inflight = InFlightCalls()
+    inflight = InFlightCalls(keys.derive("cancel-namespace")[0])
     shared: SharedState = build_shared_state(settings, keys, inflight, bus)
     store = shared.store
     # Failed key checks per address: as many a minute as consent allows tries, each one a key check.

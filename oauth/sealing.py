@@ -107,19 +107,52 @@ def _key_id(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:KID_HEX_CHARS]
 
 
+class SealRing:
+    """One purpose's keys: seals bytes under the current key, opens what any key of the ring sealed.
+
+    The compact serialization names the key (`kid`), so a ring of several keys tries only one.
+    """
+
+    def __init__(self, ring: tuple[bytes, ...], max_plaintext_bytes: int | None = None) -> None:
+        self._current = (_key_id(ring[0]), OctKey.import_key(ring[0]))
+        self._keys = {_key_id(raw): OctKey.import_key(raw) for raw in ring}
+        self._registry = _REGISTRY
+        if max_plaintext_bytes is not None:
+            # joserfc refuses a ciphertext segment over 64 KiB unless told otherwise (base64url: 4/3).
+            self._registry = jwe.JWERegistry(algorithms=[_ALG, _ENC])
+            self._registry.max_ciphertext_length = -(-max_plaintext_bytes * 4 // 3)
+
+    @property
+    def kids(self) -> frozenset[str]:
+        """The ids of the ring's keys."""
+        return frozenset(self._keys)
+
+    def seal(self, plaintext: bytes) -> str:
+        """`plaintext` encrypted and authenticated under the current key (JWE compact)."""
+        kid, key = self._current
+        # No "zip": compressing secrets beside attacker-chosen text leaks them through the length.
+        header = {"alg": _ALG, "enc": _ENC, "kid": kid}
+        return jwe.encrypt_compact(header, plaintext, key, registry=self._registry)
+
+    def open(self, sealed: str) -> bytes:
+        """The plaintext of `sealed`; raises InvalidToken ("malformed" or "undecryptable")."""
+        key = self._keys.get(_parse_kid(sealed))
+        if key is None:
+            raise InvalidToken("undecryptable")
+        try:
+            return jwe.decrypt_compact(sealed, key, registry=self._registry).plaintext or b""
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("undecryptable") from exc
+
+
 class Sealer:
     """Seals claims into URL-safe JWE compact tokens and opens them again, checking every claim."""
 
     def __init__(self, keys: ServerKeys, issuer: str, clock: Callable[[], float] = time.time) -> None:
         self._issuer = issuer
         self._clock = clock
-        self._rings: dict[TokenType, dict[str, OctKey]] = {}
-        self._current: dict[TokenType, tuple[str, OctKey]] = {}
-        for typ in TokenType:
-            ring = keys.derive(f"oauth-token:{typ}")
-            self._current[typ] = (_key_id(ring[0]), OctKey.import_key(ring[0]))
-            self._rings[typ] = {_key_id(raw): OctKey.import_key(raw) for raw in ring}
-        self._kid_types = {kid: typ for typ, ring in self._rings.items() for kid in ring}
+        self._rings = {typ: SealRing(keys.derive(f"oauth-token:{typ}")) for typ in TokenType}
+        self._kid_types = {kid: typ for typ, ring in self._rings.items() for kid in ring.kids}
         # token -> its claims, for tokens that decrypted and parsed; oldest first, bounded.
         self._opened: dict[str, Claims] = {}
 
@@ -159,12 +192,7 @@ class Sealer:
         Raises ValueError if the token would exceed MAX_TOKEN_CHARS, which `open` refuses: bound
         client-supplied claims (`state`, `redirect_uri`) before sealing them.
         """
-        kid, key = self._current[claims.typ]
-        # No "zip": compressing secrets beside attacker-chosen text leaks them through the length.
-        header = {"alg": _ALG, "enc": _ENC, "kid": kid}
-        token = jwe.encrypt_compact(
-            header, claims.model_dump_json(exclude_none=True), key, registry=_REGISTRY
-        )
+        token = self._rings[claims.typ].seal(claims.model_dump_json(exclude_none=True).encode())
         if len(token) > MAX_TOKEN_CHARS:
             raise ValueError(f"a sealed token must be at most {MAX_TOKEN_CHARS} characters")
         return token
@@ -196,25 +224,17 @@ class Sealer:
     def _decrypt(self, token: str, typ: TokenType) -> Claims:
         if len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken("malformed")
-        key = self._key_for(_parse_kid(token), typ)
+        ring = self._rings[typ]
+        kid = _parse_kid(token)
+        # Per-type rings: a token of another type is refused here, before any decryption.
+        if kid not in ring.kids and kid in self._kid_types:
+            raise InvalidToken("wrong-type")
+        plaintext = ring.open(token)
         try:
-            plaintext = jwe.decrypt_compact(token, key, registry=_REGISTRY).plaintext
-        except (JoseError, ValueError) as exc:
-            raise InvalidToken("undecryptable") from exc
-        try:
-            return Claims.model_validate_json(plaintext or b"")
+            return Claims.model_validate_json(plaintext)
         except ValidationError:
             # `from None`: a validation error quotes the claim values, the API key among them.
             raise InvalidToken("malformed") from None
-
-    def _key_for(self, kid: str, typ: TokenType) -> OctKey:
-        key = self._rings[typ].get(kid)
-        if key is not None:
-            return key
-        # Per-type rings: a token of another type is refused here, before any decryption.
-        if kid in self._kid_types:
-            raise InvalidToken("wrong-type")
-        raise InvalidToken("undecryptable")
 
     def _check(self, claims: Claims, typ: TokenType, audience: str | None) -> None:
         now = self._clock()

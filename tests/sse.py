@@ -20,9 +20,10 @@ class EventReader:
         self._lines = response.aiter_lines()
         self.comments: list[str] = []
 
-    async def next_event(self) -> tuple[str, str]:
+    async def next_event(self, within: float = 5) -> tuple[str, str]:
+        """The next event; fails when none arrives within `within` seconds."""
         event, data = "message", []
-        with anyio.fail_after(5):
+        with anyio.fail_after(within):
             async for line in self._lines:
                 if line.startswith(":"):
                     self.comments.append(line)
@@ -41,8 +42,8 @@ class EventReader:
                 if line.startswith(":"):
                     self.comments.append(line)
 
-    async def next_message(self) -> Any:
-        event, data = await self.next_event()
+    async def next_message(self, within: float = 5) -> Any:
+        event, data = await self.next_event(within)
         assert event == "message"
         return orjson.loads(data)
 

@@ -18,6 +18,7 @@ from mcp import Client
 from mcp.client.sse import sse_client
 
 from gateway.keys import ServerKeys
+from gateway.redis.seals import RevocationTags
 from gateway.settings import decode_secret_key
 from gateway.transports.session_bus import INBOX_CAPACITY
 from oauth.sealing import Claims, Sealer, TokenType
@@ -459,7 +460,8 @@ class TestRedisUnreachable:
         _, tokens = await tokens_for(web[0])
         family = opened_claims(machines, tokens["access_token"]).fam
         redis = redis_server.client()
-        redis.zadd("oauth:rv:index", {f"f:{family}": int((time.time() + 600) * 1000)})
+        member = RevocationTags(ServerKeys((decode_secret_key(TEST_SECRET_KEY),))).tag(f"f:{family}")
+        redis.zadd("oauth:rv:index", {member: int((time.time() + 600) * 1000)})
         assert await tools_list(web[1], tokens["access_token"]) == 200
         redis.client_kill_filter(_type="pubsub")
         await refused_everywhere(web, tokens["access_token"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -54,6 +54,9 @@ MAX_BATCH_ITEMS: Final = 32
 # Once a batch's answers hold this many bytes, its later requests are refused rather than run: a
 # listing is ~70 KB, and 32 tools/list answered 2.2 MB (second review #9). One answer is never cut.
 MAX_BATCH_ANSWER_BYTES: Final = 256 * 1024
+# A cancellation naming a longer string id is ignored: it is broadcast to every machine when the call
+# does not run here, and a megabyte id would fill their subscriber connections (security review #4).
+MAX_CANCELLED_ID_CHARS: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,9 @@ class _ReadResourceParams(_Params):
 
 
 class _CancelledParams(_Params):
-    request_id: StrictStr | StrictInt = Field(alias="requestId")
+    request_id: Annotated[StrictStr, Field(max_length=MAX_CANCELLED_ID_CHARS)] | StrictInt = Field(
+        alias="requestId"
+    )
 
 
 Handler = Callable[[dict[str, Any], Exchange, jsonrpc.RequestId], Awaitable[dict[str, Any] | None]]

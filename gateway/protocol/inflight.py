@@ -4,6 +4,8 @@ Calls are keyed by a namespace (the SSE session, or the caller's credential on S
 the JSON-RPC request id, so one caller can never cancel another's call, not even one holding another
 credential for the same key. The namespace is held as a digest, which is also what travels between
 machines (`gateway.redis.cancellation`), so no session id or credential name leaves the process.
+The digest is keyed with a server secret: a credential's fingerprint is in every access-log line,
+and an unkeyed digest of it would let anyone holding the logs name that caller's calls.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Final
 
 from gateway.protocol.cancel_scope import CallScope
 from gateway.protocol.jsonrpc import RequestId
@@ -21,22 +24,28 @@ CallKey = tuple[str, RequestId]
 Canceller = Callable[[str, RequestId], Awaitable[None]]
 
 
-@functools.lru_cache(maxsize=4096)
-def namespace_digest(namespace: str) -> str:
-    """The name a namespace is kept and sent under (remembered: a caller's calls share one)."""
-    return hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
+# Namespaces whose digest is remembered (a caller's calls share one).
+DIGESTS_REMEMBERED: Final = 4096
+_DIGEST_BYTES: Final = 16
 
 
 class InFlightCalls:
-    """A registry of cancel scopes of running calls."""
+    """A registry of cancel scopes of running calls; `secret` keys the namespace digests (every
+    machine must hold the same one, derived from `SECRET_KEYS`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._scopes: dict[CallKey, CallScope] = {}
+        self._secret = secret[:64]
+        self.digest = functools.lru_cache(maxsize=DIGESTS_REMEMBERED)(self._digest)
+
+    def _digest(self, namespace: str) -> str:
+        """The name a namespace is kept and sent under."""
+        return hashlib.blake2b(namespace.encode(), key=self._secret, digest_size=_DIGEST_BYTES).hexdigest()
 
     @contextmanager
     def track(self, namespace: str, request_id: RequestId) -> Iterator[CallScope]:
         """Run a call inside a cancel scope that `cancel` can reach while it runs."""
-        key = (namespace_digest(namespace), request_id)
+        key = (self.digest(namespace), request_id)
         with CallScope() as scope:
             self._scopes[key] = scope
             try:
@@ -47,7 +56,7 @@ class InFlightCalls:
 
     def cancel(self, namespace: str, request_id: RequestId) -> bool:
         """Cancel the named call; False when it is not running here (finished, unknown or someone else's)."""
-        return self.cancel_digest(namespace_digest(namespace), request_id)
+        return self.cancel_digest(self.digest(namespace), request_id)
 
     def cancel_digest(self, digest: str, request_id: RequestId) -> bool:
         """`cancel`, for a namespace known only by its digest (a cancellation from another machine)."""

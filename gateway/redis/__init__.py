@@ -4,7 +4,9 @@ One module per job, each the Redis half of a seam the rest of the gateway alread
 
 - `connection`   the client, tuned so a stalled Redis fails a request in about a second
 - `scripts`      the Lua scripts (`scripts/*.lua`), loaded once and reloaded after `NOSCRIPT`
-- `pubsub`       one subscriber connection per process, and its reader task
+- `pubsub`       a subscriber connection and its reader task (two per process: control, sessions)
+- `seals`        every message is sealed or MACed: Redis is a carrier, never trusted
+- `send_budget`  how much each legacy session may publish
 - `store`        `oauth.store.Store`: single-use codes, refresh rotation, revocation
 - `revocations`  the local copy of revoked families and tokens that answers every Bearer check
 - `session_bus`  `gateway.session_bus.SessionBus`: legacy-SSE POSTs reach the stream's machine

@@ -1,11 +1,15 @@
-"""One subscriber connection per process, read by one task that hands each message to its channel's
-handler.
+"""A subscriber connection, read by one task that hands each message to its channel's handler.
 
 Redis delivers a channel's messages in publish order and at most once. redis-py re-subscribes every
 channel after a reconnect, and each (re)subscription is confirmed by a `subscribe` message: the
 reader passes those to the channel's `on_subscribed`, which is how the revocation mirror knows it
 may have missed messages and must read the index again. A handler must not block: it runs on the
 reader, and a slow reader makes Redis drop the whole connection (`client-output-buffer-limit pubsub`).
+
+redis-py replaces a dropped connection inside `get_message`, without raising: a permanent channel
+confirmed a second time on a connection that never failed is how that shows, and it is logged as a
+warning (whatever was published meanwhile was lost). Each process keeps two hubs (`wiring`), so the
+channels every machine needs are never on the connection the legacy sessions' traffic can fill.
 """
 
 from __future__ import annotations
@@ -47,9 +51,12 @@ class Channel:
 class PubSubHub:
     """The process's subscriptions: a few permanent channels, and any number of temporary ones."""
 
-    def __init__(self, client: Redis, permanent: dict[str, Channel]) -> None:
+    def __init__(self, client: Redis, permanent: dict[str, Channel], name: str = "subscriber") -> None:
         self._pubsub: PubSub = client.pubsub()
+        self._name = name
         self._permanent = permanent
+        # The permanent channels confirmed on the current connection.
+        self._confirmed: set[str] = set()
         self._channels: dict[str, Channel] = dict(permanent)
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._connected = False
@@ -110,8 +117,11 @@ class PubSubHub:
                 message = await self._pubsub.get_message(timeout=READ_SECONDS)
             except UNAVAILABLE as exc:
                 if self._connected:
-                    logger.warning("Redis subscriber connection lost (%s); reconnecting", type(exc).__name__)
+                    logger.warning(
+                        "Redis %s connection lost (%s); reconnecting", self._name, type(exc).__name__
+                    )
                 self._connected = False
+                self._confirmed.clear()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _BACKOFF_SECONDS[1])
                 continue
@@ -129,14 +139,26 @@ class PubSubHub:
             return
         if kind != "subscribe":
             return
-        if channel in self._permanent and not self._connected:
-            self._connected = True
-            logger.info("Redis subscriber connected")
+        if channel in self._permanent:
+            self._note_permanent(channel)
         confirmed = self._confirmations.get(channel)
         if confirmed is not None and not confirmed.done():
             confirmed.set_result(None)
         if subscription is not None and subscription.on_subscribed is not None:
             subscription.on_subscribed()
+
+    def _note_permanent(self, channel: str) -> None:
+        if channel in self._confirmed:
+            self._confirmed.clear()
+            logger.warning(
+                "Redis dropped the %s connection and redis-py replaced it: its channels are subscribed "
+                "again, and messages published meanwhile were lost",
+                self._name,
+            )
+        self._confirmed.add(channel)
+        if not self._connected:
+            self._connected = True
+            logger.info("Redis %s connected", self._name)
 
 
 async def stop(task: asyncio.Task[None]) -> None:

@@ -5,6 +5,10 @@ channel (every machine's, within milliseconds), and by reading the whole index a
 channel is (re)subscribed, which covers whatever was published while this machine was not listening.
 An entry lives until its revocation expires; revocations are only ever added, so merging is safe.
 While Redis is unreachable the revocations known so far keep applying.
+
+Nothing from Redis is taken on trust: a member must carry a gateway's MAC (`seals.RevocationTags`),
+and no revocation is held longer than the longest a sign-in lives, whatever expiry it claims, so a
+writer on Redis can neither revoke sign-ins nor grow this table.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from redis.asyncio import Redis
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.pubsub import stop
 from gateway.redis.scripts import REVOCATION_INDEX
+from gateway.redis.seals import DropLog, RevocationTags
 from oauth.store import Expiring, RevocationListener, family_revocation, token_revocation
 
 logger = logging.getLogger(__name__)
@@ -30,9 +35,18 @@ _RESYNC_BACKOFF_SECONDS: Final = (0.1, 2.0)
 class RevocationMirror:
     """A local, always-answering copy of the revocation index."""
 
-    def __init__(self, client: Redis, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        tags: RevocationTags,
+        longest_seconds: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
+        self._tags = tags
+        self._longest_seconds = longest_seconds
         self._clock = clock
+        self._drops = DropLog("revocation")
         self._revoked = Expiring(clock)
         self._resync: asyncio.Task[None] | None = None
         self._stale = False
@@ -48,16 +62,27 @@ class RevocationMirror:
         self._listener = listener
 
     def note(self, member: str, expires_ms: int) -> None:
-        """Apply one revocation (`t:<jti>` or `f:<family>`) until `expires_ms` (epoch milliseconds)."""
-        self._revoked.extend(member, expires_ms / 1000)
+        """Apply one revocation (`t:<jti>` or `f:<family>`) until `expires_ms` (epoch milliseconds),
+        or `longest_seconds` from now if that is sooner."""
+        self._revoked.extend(member, min(expires_ms / 1000, self._clock() + self._longest_seconds))
         if self._listener is not None:
             self._listener(member)
 
     def on_message(self, data: bytes) -> None:
-        """A revocation published by any machine: `<member> <expires_ms>`; anything else is ignored."""
-        member, _, expires = data.decode(errors="replace").partition(" ")
+        """A revocation published by any machine: `<tagged member> <expires_ms>`; anything else is
+        dropped."""
+        tagged, _, expires = data.decode(errors="replace").partition(" ")
         if expires.isascii() and expires.isdigit():
-            self.note(member, int(expires))
+            self._note_tagged(tagged, int(expires))
+        else:
+            self._drops.drop("malformed")
+
+    def _note_tagged(self, tagged: str, expires_ms: int) -> None:
+        member = self._tags.verify(tagged)
+        if member is None:
+            self._drops.drop("bad MAC")
+        else:
+            self.note(member, expires_ms)
 
     def on_subscribed(self) -> None:
         """The channel was (re)subscribed: what was published meanwhile is only in the index."""
@@ -85,6 +110,6 @@ class RevocationMirror:
                 backoff = min(backoff * 2, _RESYNC_BACKOFF_SECONDS[1])
                 continue
             # WITHSCORES replies (member, score) pairs; redis-py's annotation covers every ZRANGE form.
-            for member, score in cast(list[tuple[bytes, float]], entries):
-                self.note(member.decode(), int(score))
+            for tagged, score in cast(list[tuple[bytes, float]], entries):
+                self._note_tagged(tagged.decode(errors="replace"), int(score))
             logger.info("revocations read from Redis: %d live", len(entries))

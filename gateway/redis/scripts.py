@@ -13,6 +13,7 @@ from typing import Final, TypeAlias
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from gateway.redis.seals import RevocationTags
 from oauth.store import RefreshOutcome, Rotation
 
 Arg: TypeAlias = str | int
@@ -31,9 +32,10 @@ def _source(name: str) -> str:
 
 
 class Scripts:
-    """The gateway's scripts, registered on one client."""
+    """The gateway's scripts, registered on one client; revocation members carry `tags`' MAC."""
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, tags: RevocationTags) -> None:
+        self._tags = tags
         self._redeem: AsyncScript = client.register_script(_source("redeem_code"))
         self._rotate: AsyncScript = client.register_script(_source("rotate_refresh"))
         self._revoke: AsyncScript = client.register_script(_source("revoke"))
@@ -46,7 +48,8 @@ class Scripts:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
         code, state, ban = _family_keys(family)
         keys = [code, state, ban, REVOCATION_INDEX]
-        args: list[Arg] = [nonce, code_ttl_ms, family_ttl_ms, family, REVOCATIONS_CHANNEL]
+        member = self._tags.tag(f"f:{family}")
+        args: list[Arg] = [nonce, code_ttl_ms, family_ttl_ms, member, REVOCATIONS_CHANNEL]
         return int(await self._redeem(keys=keys, args=args)) == 1
 
     async def rotate_refresh(
@@ -54,7 +57,8 @@ class Scripts:
     ) -> Rotation:
         _, state, ban = _family_keys(family)
         keys = [state, ban, REVOCATION_INDEX]
-        args: list[Arg] = [generation, grace_ms, family_ttl_ms, family, REVOCATIONS_CHANNEL]
+        member = self._tags.tag(f"f:{family}")
+        args: list[Arg] = [generation, grace_ms, family_ttl_ms, member, REVOCATIONS_CHANNEL]
         outcome, minted = await self._rotate(keys=keys, args=args)
         return Rotation(
             RefreshOutcome(outcome.decode() if isinstance(outcome, bytes) else outcome), int(minted)
@@ -62,10 +66,12 @@ class Scripts:
 
     async def revoke_family(self, family: str, ttl_ms: int) -> None:
         _, state, ban = _family_keys(family)
-        await self._revoke(keys=[REVOCATION_INDEX, ban, state], args=[family, ttl_ms, REVOCATIONS_CHANNEL])
+        member = self._tags.tag(f"f:{family}")
+        await self._revoke(keys=[REVOCATION_INDEX, ban, state], args=[member, ttl_ms, REVOCATIONS_CHANNEL])
 
     async def revoke_token(self, jti: str, ttl_ms: int) -> None:
-        await self._revoke(keys=[REVOCATION_INDEX], args=[jti, ttl_ms, REVOCATIONS_CHANNEL])
+        member = self._tags.tag(f"t:{jti}")
+        await self._revoke(keys=[REVOCATION_INDEX], args=[member, ttl_ms, REVOCATIONS_CHANNEL])
 
     async def spend_once(self, name: str, nonce: str, ttl_ms: int) -> bool:
         """True when `name` was not spent before, or was spent by this very call (same `nonce`)."""

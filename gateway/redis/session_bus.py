@@ -21,6 +21,12 @@ the owner raises when full would let through whatever was published before it la
 The owner's reader never waits: a stream whose inbox still overflows (a count lost with Redis, or
 expired after HELD_TTL_SECONDS without a new message) is closed (its client reconnects) rather than
 stall every other stream of the machine.
+
+Redis is not trusted with the messages: each is sealed for its channel (`seals.ChannelSeal`), so a
+reader of Redis sees no body and a writer cannot inject, redirect or replay one. What reaches the
+subscriber connection is bounded before it is published, so one client cannot make Redis drop the
+connection every stream of a machine shares: a message is at most MAX_MESSAGE_BYTES (else 413) and a
+session has a byte budget (`send_budget`, else 429 with `Retry-After`).
 """
 
 from __future__ import annotations
@@ -33,9 +39,13 @@ from typing import Any, Final
 import orjson
 from redis.asyncio import Redis
 
+from gateway.errors import HTTPError
+from gateway.keys import ServerKeys
 from gateway.redis.connection import UNAVAILABLE
 from gateway.redis.pubsub import Channel, ChannelUnavailable, PubSubHub
 from gateway.redis.scripts import SessionScripts
+from gateway.redis.seals import ChannelSeal, RefusedMessage
+from gateway.redis.send_budget import SendBudget
 from gateway.transports.session_bus import (
     INBOX_CAPACITY,
     BusUnavailable,
@@ -52,6 +62,9 @@ _CHANNEL_HEX_CHARS: Final = 32
 # A session's held count outlives its last accepted message by this long, so a count that lost its
 # decrements (Redis unreachable meanwhile, or the stream's machine gone) mends itself.
 HELD_TTL_SECONDS: Final = 60
+# The largest message (a POST's JSON) the bus carries: a legacy tools/call is a few KiB, a batch of
+# 32 of them well under this. Sealed, it is a third larger on Redis.
+MAX_MESSAGE_BYTES: Final = 256 * 1024
 
 
 def session_channel(session_id: str) -> str:
@@ -66,10 +79,19 @@ def held_key(channel: str) -> str:
 class RedisSessionBus:
     """Delivers legacy-SSE messages to whichever machine holds the stream."""
 
-    def __init__(self, hub: PubSubHub, publisher: Redis, capacity: int = INBOX_CAPACITY) -> None:
+    def __init__(
+        self,
+        hub: PubSubHub,
+        publisher: Redis,
+        keys: ServerKeys,
+        capacity: int = INBOX_CAPACITY,
+        budget: SendBudget | None = None,
+    ) -> None:
         self._hub = hub
         self._scripts = SessionScripts(publisher)
+        self._seal = ChannelSeal(keys, "legacy-session", MAX_MESSAGE_BYTES)
         self._capacity = capacity
+        self._budget = budget or SendBudget()
         self._local: dict[str, Inbox] = {}
 
     def subscribe(self, session_id: str) -> _Subscribed:
@@ -77,13 +99,32 @@ class RedisSessionBus:
         return _Subscribed(self, session_id, _CountedInbox(self._scripts, held_key(channel), self._capacity))
 
     async def deliver(self, session_id: str, message: Any) -> Delivery:
+        """Publish `message` once for the session's stream. Raises HTTPError 413 when it is larger
+        than MAX_MESSAGE_BYTES, 429 when the session is over its budget; nothing is sent then."""
+        encoded = orjson.dumps(message)
+        if len(encoded) > MAX_MESSAGE_BYTES:
+            raise HTTPError(
+                413, f"A message to a legacy SSE session must be at most {MAX_MESSAGE_BYTES} bytes."
+            )
+        wait = self._budget.spend(session_id, len(encoded))
+        if wait:
+            raise HTTPError(
+                429,
+                "This session is sending faster than it may; slow down.",
+                {"retry-after": str(wait)},
+                error="too_many_requests",
+            )
         local = self._local.get(session_id)
         if local is not None and not self._hub.connected:
             return deliver_locally(local, message)
         channel = session_channel(session_id)
         try:
             receivers = await self._scripts.deliver(
-                held_key(channel), channel, orjson.dumps(message), self._capacity, HELD_TTL_SECONDS * 1000
+                held_key(channel),
+                channel,
+                self._seal.seal(channel, encoded),
+                self._capacity,
+                HELD_TTL_SECONDS * 1000,
             )
         except UNAVAILABLE:
             return Delivery.UNAVAILABLE
@@ -125,10 +166,9 @@ class _Subscribed:
 
     def _receive(self, data: bytes) -> None:
         try:
-            self._inbox.put_nowait(orjson.loads(data))
-        except orjson.JSONDecodeError:
-            # Only gateways publish here, always JSON; anything else is not a message for this stream.
-            logger.warning("dropped a non-JSON message published for a legacy SSE stream")
+            self._inbox.put_nowait(orjson.loads(self._bus._seal.open(self._channel, data)))
+        except RefusedMessage:
+            return
         except ClosedInbox:
             return
         except FullInbox:

@@ -59,7 +59,10 @@ class SessionBus(Protocol):
         Once entered, a message delivered from any process reaches it. Raises BusUnavailable."""
 
     async def deliver(self, session_id: str, message: Any) -> Delivery:
-        """Hand `message` to the session's stream, wherever it is held."""
+        """Hand `message` to the session's stream, wherever it is held.
+
+        A bus may refuse a message before sending anything, raising `HTTPError` (413: too large,
+        429: the session is over its budget, with `Retry-After`)."""
 
 
 class Inbox:

@@ -6,8 +6,9 @@ against the SDK's SSE app), `capacity` (idle SSE streams in one process), `micro
 start to first 200), `clients` (the upstream HTTP client candidates), `redis` (the state on Redis:
 tools/call against memory, the legacy round trip across two machines, revocation propagation), and,
 only when named, `profile` (py-spy samples the gateway under the
-tools/call load: a flame graph and the top frames) and `soak` (a long mixed load on one gateway,
-watched for memory and descriptor growth; soak.py).
+tools/call load: a flame graph and the top frames), `soak` (a long mixed load on one gateway,
+watched for memory and descriptor growth; soak.py) and `redis-abuse` (forged revocations and
+subscriber floods against two machines; redis_abuse.py).
 The server under test runs on one CPU; wrk, the fake OpenPhone and this process share the other.
 """
 
@@ -23,12 +24,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks import bounds, clients, micro, profile, report, shared_state, soak, sse, throughput
+from tests.benchmarks import (
+    bounds,
+    clients,
+    micro,
+    profile,
+    redis_abuse,
+    report,
+    shared_state,
+    soak,
+    sse,
+    throughput,
+)
 from tests.benchmarks.processes import REPO, Cores
 
 SCENARIOS = ("throughput", "sse", "capacity", "micro", "clients", "redis", "bounds")
 # Run only when asked for: where the time goes, and what a long run does to memory (10 minutes each).
-TOOLS = ("profile", "soak")
+TOOLS = ("profile", "soak", "redis-abuse")
 DURATION_SECONDS = 10.0
 SOAK_SECONDS = 600.0
 
@@ -203,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         soaked = soak.measure_soak(cores, seconds=args.duration or SOAK_SECONDS)
         data["soak"] = [result.as_dict() for result in soaked]
         lines += [*report.soak_tables(soaked), ""]
+    if "redis-abuse" in chosen:
+        print("redis abuse", flush=True)
+        data["redis_abuse"] = redis_abuse.measure(cores)
+        lines += ["Redis abuse (security review 2026-12-07 #2, #4)", json.dumps(data["redis_abuse"]), ""]
     print()
     print(
         f"{machine['date']} · {machine['cpu']} · {machine['usable_cpus']} CPUs · Linux {machine['kernel']} · "

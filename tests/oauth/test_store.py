@@ -44,7 +44,7 @@ class Subject:
 async def connected_state(redis_url: str) -> SharedState:
     """A started Redis-backed state, once its subscriber listens (so it hears revocations)."""
     state = build_shared_state(
-        make_settings(8000, redis_url=redis_url), ServerKeys((b"k" * 32,)), InFlightCalls()
+        make_settings(8000, redis_url=redis_url), ServerKeys((b"k" * 32,)), InFlightCalls(b"c" * 32)
     )
     await state.start()
     await eventually(state.checks["redis"], CONNECT_TIMEOUT_SECONDS)

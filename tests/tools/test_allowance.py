@@ -15,9 +15,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from gateway.keys import ServerKeys
 from gateway.redis.allowance import RedisAllowance
 from gateway.redis.connection import connect
 from gateway.redis.scripts import Scripts
+from gateway.redis.seals import RevocationTags
 from tests.redis_server import RedisServer
 from tools.allowance import WINDOW_SECONDS, Allowance, MemoryAllowance
 from tools.errors import SendCounterUnavailable
@@ -25,6 +27,7 @@ from tools.errors import SendCounterUnavailable
 pytestmark = pytest.mark.anyio
 
 SECRET = bytes(range(32))
+TAGS = RevocationTags(ServerKeys((SECRET,)))
 GRANT = "family-1"
 
 
@@ -36,7 +39,7 @@ async def allowance(request: pytest.FixtureRequest) -> AsyncIterator[Allowance]:
     url = request.getfixturevalue("redis_url")
     clients = connect(url)
     try:
-        yield RedisAllowance(Scripts(clients.commands), SECRET)
+        yield RedisAllowance(Scripts(clients.commands, TAGS), SECRET)
     finally:
         await clients.aclose()
 
@@ -96,7 +99,7 @@ async def test_a_retried_redis_reservation_counts_once(redis_url: str) -> None:
     """redis-py repeats a script whose reply was lost: the same reservation must not count twice."""
     clients = connect(redis_url)
     try:
-        allowance = RedisAllowance(Scripts(clients.commands), SECRET)
+        allowance = RedisAllowance(Scripts(clients.commands, TAGS), SECRET)
         await allowance.reserve(GRANT, "r1", 6, 10)
         retried = await allowance.reserve(GRANT, "r1", 6, 10)
         assert (retried.granted, retried.remaining) == (True, 4)
@@ -109,7 +112,7 @@ async def test_redis_down_refuses_the_reservation_as_retryable(
 ) -> None:
     clients = connect(redis_url)
     try:
-        allowance = RedisAllowance(Scripts(clients.commands), SECRET)
+        allowance = RedisAllowance(Scripts(clients.commands, TAGS), SECRET)
         redis_server.stop()
         with pytest.raises(SendCounterUnavailable) as caught:
             await allowance.reserve(GRANT, "r1", 1, 10)
@@ -213,7 +216,7 @@ def test_no_interleaving_passes_the_redis_allowance(
     portal: BlockingPortal, redis_url: str, redis_server: RedisServer
 ) -> None:
     clients = connect(redis_url)
-    scripts = Scripts(clients.commands)
+    scripts = Scripts(clients.commands, TAGS)
 
     def fresh() -> Allowance:
         redis_server.flush()

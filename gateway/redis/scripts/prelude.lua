@@ -14,11 +14,12 @@ local function announce(index, channel, member, expires_ms, now)
 end
 
 -- Revoke a whole sign-in for ttl_ms (never shortening a ban already there) and forget its rotation.
-local function ban_family(ban, state, index, channel, family, ttl_ms, now)
+-- `member` is the family's revocation member as the gateway tagged it (`f:<family>.<mac>`).
+local function ban_family(ban, state, index, channel, member, ttl_ms, now)
   local expires = now + ttl_ms
   local left = redis.call('PTTL', ban)
   if left > 0 and now + left > expires then expires = now + left end
   redis.call('SET', ban, '1', 'PXAT', expires)
   redis.call('DEL', state)
-  announce(index, channel, 'f:' .. family, expires, now)
+  announce(index, channel, member, expires, now)
 end

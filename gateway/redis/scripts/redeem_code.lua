@@ -1,6 +1,6 @@
 -- Spend an authorization code once (RFC 6749 §4.1.2) and start its sign-in's rotation state.
 -- KEYS: 1 code marker, 2 family state, 3 family ban, 4 revocation index
--- ARGV: 1 this redemption's nonce, 2 code ttl ms, 3 family ttl ms, 4 family id, 5 channel
+-- ARGV: 1 this redemption's nonce, 2 code ttl ms, 3 family ttl ms, 4 family's tagged member, 5 channel
 -- Returns 1 when this redemption may mint tokens (a retry with the same nonce too), 0 for a replay,
 -- which bans the family so the tokens the first redemption minted stop working.
 local now = now_ms()

@@ -1,6 +1,6 @@
 -- Rotate a sign-in's refresh token (OAuth 2.1 §4.3.1): each refresh token carries its generation.
 -- KEYS: 1 family state, 2 family ban, 3 revocation index
--- ARGV: 1 presented generation, 2 grace ms, 3 family ttl ms, 4 family id, 5 channel
+-- ARGV: 1 presented generation, 2 grace ms, 3 family ttl ms, 4 family's tagged member, 5 channel
 -- Returns {outcome, generation to mint}: 'fresh' (rotated), 'grace' (the previous generation within
 -- the grace window: a concurrent refresh), 'reused' (the family is now banned) or 'revoked'.
 if redis.call('EXISTS', KEYS[2]) == 1 then

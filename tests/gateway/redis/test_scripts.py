@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
-from gateway.redis.connection import RedisClients, connect
+from gateway.keys import ServerKeys
+from gateway.redis.connection import RedisClients
 from gateway.redis.scripts import REVOCATION_INDEX, Scripts
+from gateway.redis.seals import RevocationTags
 from oauth.store import RefreshOutcome, Rotation
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 
 MINUTE_MS = 60_000
-
-
-@pytest.fixture
-async def clients(redis_url: str) -> AsyncIterator[RedisClients]:
-    opened = connect(redis_url)
-    try:
-        yield opened
-    finally:
-        await opened.aclose()
+TAGS = RevocationTags(ServerKeys((b"k" * 32,)))
 
 
 @pytest.fixture
 def scripts(clients: RedisClients) -> Scripts:
-    return Scripts(clients.commands)
+    return Scripts(clients.commands, TAGS)
 
 
 async def test_a_redemption_retried_with_its_nonce_is_not_a_replay(scripts: Scripts) -> None:
@@ -52,7 +45,7 @@ async def test_a_replay_bans_the_family_in_the_index_for_its_lifetime(
     await scripts.redeem_code("fam-1", "nonce-a", MINUTE_MS, 10 * MINUTE_MS)
     await scripts.redeem_code("fam-1", "nonce-b", MINUTE_MS, 10 * MINUTE_MS)
     client = redis_server.client()
-    expires_ms = client.zscore(REVOCATION_INDEX, "f:fam-1")
+    expires_ms = client.zscore(REVOCATION_INDEX, TAGS.tag("f:fam-1"))
     assert expires_ms is not None
     time_s, time_us = client.time()
     assert expires_ms - (time_s * 1000 + time_us // 1000) > 9 * MINUTE_MS

@@ -7,16 +7,22 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
+import orjson
 import pytest
 
+from gateway.errors import HTTPError
+from gateway.keys import ServerKeys
 from gateway.redis.connection import connect
 from gateway.redis.pubsub import Channel, PubSubHub
-from gateway.redis.session_bus import RedisSessionBus, session_channel
+from gateway.redis.send_budget import BURST_BYTES
+from gateway.redis.session_bus import MAX_MESSAGE_BYTES, RedisSessionBus, session_channel
 from gateway.transports.session_bus import BusUnavailable, Delivery
 from tests.redis_server import RedisServer
 from tests.toolkit import eventually
 
 pytestmark = pytest.mark.anyio
+
+KEYS = ServerKeys((b"k" * 32,))
 
 
 def _ignore(data: bytes) -> None:
@@ -36,7 +42,7 @@ async def machine(
         return hub.connected
 
     await eventually(connected, 5)
-    return RedisSessionBus(hub, clients.publisher, capacity), hub
+    return RedisSessionBus(hub, clients.publisher, KEYS, capacity), hub
 
 
 @pytest.fixture
@@ -164,3 +170,60 @@ async def test_a_full_session_that_closed_is_gone_not_busy(stack: AsyncExitStack
     async with owner.subscribe("session-1"):
         assert await other.deliver("session-1", 1) is Delivery.DELIVERED
     assert await other.deliver("session-1", 2) is Delivery.GONE
+
+
+async def test_a_message_published_without_the_seal_never_reaches_the_stream(
+    stack: AsyncExitStack, redis_url: str, redis_server: RedisServer
+) -> None:
+    """Security review 2026-12-07 #2: a PUBLISH on a stream's channel was run with its owner's key."""
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1") as inbox:
+        injected = orjson.dumps({"jsonrpc": "2.0", "id": 777, "method": "tools/call"})
+        assert redis_server.client().publish(session_channel("session-1"), injected) == 1
+        assert await other.deliver("session-1", {"id": 2}) is Delivery.DELIVERED
+        assert await anext(inbox) == {"id": 2}
+
+
+async def test_a_reader_of_redis_sees_no_message_body(
+    stack: AsyncExitStack, redis_url: str, redis_server: RedisServer
+) -> None:
+    owner, _ = await machine(stack, redis_url)
+    other, _ = await machine(stack, redis_url)
+    sniffer = redis_server.client().pubsub()
+    sniffer.psubscribe("*")
+    sniffer.get_message(timeout=1)
+    async with owner.subscribe("session-1") as inbox:
+        assert await other.deliver("session-1", {"content": "my secret text 1234"}) is Delivery.DELIVERED
+        assert await anext(inbox) == {"content": "my secret text 1234"}
+    seen = sniffer.get_message(timeout=1)
+    sniffer.close()
+    assert seen is not None
+    assert seen["channel"] == session_channel("session-1").encode()
+    assert b"secret" not in seen["data"]
+
+
+async def test_a_message_larger_than_the_bound_is_refused_before_it_is_sent(
+    stack: AsyncExitStack, redis_url: str
+) -> None:
+    owner, _ = await machine(stack, redis_url)
+    async with owner.subscribe("session-1"):
+        with pytest.raises(HTTPError) as refused:
+            await owner.deliver("session-1", "x" * MAX_MESSAGE_BYTES)
+    assert (refused.value.status_code, refused.value.headers) == (413, {})
+
+
+async def test_a_session_over_its_budget_is_told_when_to_send_again(
+    stack: AsyncExitStack, redis_url: str
+) -> None:
+    owner, _ = await machine(stack, redis_url)
+    message = "x" * (MAX_MESSAGE_BYTES - 16)
+    async with owner.subscribe("session-1") as inbox:
+        for _ in range(BURST_BYTES // MAX_MESSAGE_BYTES):
+            assert await owner.deliver("session-1", message) is Delivery.DELIVERED
+        with pytest.raises(HTTPError) as refused:
+            await owner.deliver("session-1", message)
+        # Another session has its own budget.
+        assert await owner.deliver("session-2", {"id": 1}) is Delivery.GONE
+        assert [await anext(inbox) for _ in range(BURST_BYTES // MAX_MESSAGE_BYTES)] == [message] * 4
+    assert (refused.value.status_code, refused.value.headers) == (429, {"retry-after": "1"})
