@@ -1,9 +1,10 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Five facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
-(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`) and the OAuth
-throttle's windows. With `REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none
-of the in-memory versions is used; without it they all stay here, for one process.
+Six facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`), the OAuth
+throttle's windows and the sends waiting for a person (`tools.pending.PendingStore`). With
+`REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none of the in-memory
+versions is used; without it they all stay here, for one process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
+from tools.pending import MemoryPendingStore, PendingStore
 from tools.rate_limit import KeyedRateLimiter, Pacer
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class SharedState:
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
+    pending: PendingStore
     # None: the throttle keeps its windows in this process (and loads `limits` only when first used).
     throttle_storage: Storage | None
     # Readiness checks by name: `/readyz` answers 503 naming the one that fails.
@@ -60,6 +63,7 @@ def build_shared_state(
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),
+        pending=MemoryPendingStore(),
         throttle_storage=None,
         checks={"store": store.ping},
     )

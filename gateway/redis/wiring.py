@@ -11,6 +11,7 @@ from gateway.protocol.inflight import InFlightCalls
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
 from gateway.redis.pacer import RedisPacer
+from gateway.redis.pending import RedisPendingStore
 from gateway.redis.pubsub import Channel, PubSubHub
 from gateway.redis.revocations import RevocationMirror
 from gateway.redis.scripts import REVOCATIONS_CHANNEL, Scripts
@@ -63,6 +64,7 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
         bus=RedisSessionBus(hub, clients.publisher),
         cancel=cancellations.cancel,
         pacer=pacer,
+        pending=RedisPendingStore(clients.commands, scripts, keys.derive("pending-send")),
         throttle_storage=throttle_storage,
         checks={"redis": store.ping},
         start=start,
