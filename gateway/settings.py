@@ -28,6 +28,7 @@ from pydantic import (
 
 from gateway.errors import SettingsError
 from tools.catalog import CHATGPT_TOOLS, TOOL_NAMES
+from tools.grant import DEFAULT_DAILY_LIMIT, MAX_DAILY_LIMIT, Grant, SendRule
 from tools.phone import DEFAULT_REGION, is_known_region
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,12 @@ class Settings(BaseModel):
     metrics_token: SecretStr | None = None
     client_ip_header: str = ""
     redis_url: SecretStr | None = None
+    # Sending for a caller holding the key (header or environment), as a sign-in's grant chooses it.
+    # "confirm" by default: the key header is how Claude Code and mcp-remote connect, and a text
+    # read by the assistant must not be able to make it send; a script opts in to "allow".
+    send_policy: Literal["allow", "confirm", "deny"] = "confirm"
+    send_daily_limit: int = Field(default=DEFAULT_DAILY_LIMIT, ge=1, le=MAX_DAILY_LIMIT)
+    send_new_numbers: bool = False
 
     @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
@@ -183,6 +190,11 @@ class Settings(BaseModel):
         if isinstance(value, str) and not is_known_region(value.upper()):
             raise ValueError("must be a two-letter region code such as US, CA or GB")
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("send_policy", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -257,6 +269,14 @@ class Settings(BaseModel):
         if self.allow_env_api_key and self.openphone_api_key is not None:
             return self.openphone_api_key.get_secret_value()
         return None
+
+    @property
+    def direct_key_grant(self) -> Grant:
+        """The grant of a caller holding the key: every inbox, sending as SEND_POLICY says."""
+        rule = {"allow": SendRule.ALLOWANCE, "confirm": SendRule.CONFIRM, "deny": SendRule.DENY}
+        return Grant(
+            send=rule[self.send_policy], daily_limit=self.send_daily_limit, new_numbers=self.send_new_numbers
+        )
 
     @property
     def upstream_rate_limit(self) -> float:

@@ -16,6 +16,7 @@ from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
 from oauth.sealing import Sealer, TokenType
 from oauth.store import Store
+from tools.grant import LEGACY_GRANT
 
 
 class BearerVerifier:
@@ -40,12 +41,17 @@ class BearerVerifier:
             self._observe("revoked")
             return None
         self._observe("valid")
+        family = claims.fam or claims.jti
         return Principal(
             api_key=claims.key,
             fingerprint=claims.sub,
             source="bearer",
-            credential=bearer_credential(claims.fam or claims.jti, claims.scope),
+            credential=bearer_credential(family, claims.scope),
             scopes=frozenset(claims.scope),
+            # Tokens sealed before grants existed: all inboxes, ask before each send (issue 23).
+            grant=claims.grd or LEGACY_GRANT,
+            grant_id=family,
+            client_name=claims.cnm,
         )
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.keys import ServerKeys
 from oauth.errors import InvalidToken
+from tools.grant import Grant
 
 # Fits the largest claims the endpoints accept (a 1024-character client_id, a 512-character redirect
 # URI and state, a 256-character key) with room for a long PUBLIC_URL; tests/oauth/test_sealing.py.
@@ -83,6 +84,10 @@ class Claims(BaseModel):
     redirect_uri: str | None = None
     code_challenge: str | None = None
     state: str | None = None
+    # What the person let the assistant do (tools/grant.py); absent from tokens sealed before it.
+    grd: Grant | None = None
+    # The client's name as the consent page showed it, for audit lines.
+    cnm: str | None = None
 
 
 class ExtraClaims(TypedDict, total=False):
@@ -93,6 +98,8 @@ class ExtraClaims(TypedDict, total=False):
     redirect_uri: str | None
     code_challenge: str | None
     state: str | None
+    grd: Grant | None
+    cnm: str | None
 
 
 def _key_id(raw: bytes) -> str:

@@ -166,6 +166,9 @@ class TokenEndpoint:
                 lifetime=lifetime,
                 fam=family,
                 gen=gen,
+                # The person's choices, copied as sealed: a refresh never widens them (issue 23).
+                grd=grant.grd,
+                cnm=grant.cnm,
             )
             for token_type, lifetime, gen in (
                 (TokenType.ACCESS, self._lifetimes.access, None),

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import httpx
 import pytest
@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 # The browser fixtures (one Chromium for the landing, consent and view tests).
 pytest_plugins = ("tests.browser",)
 
+# Tests of sending itself (not of its guardrails) send with the key header as a script would: the
+# production default asks a person before each send (SEND_POLICY=confirm), so they opt in explicitly.
+SCRIPT_SENDING: Final[dict[str, Any]] = {
+    "send_policy": "allow",
+    "send_daily_limit": 1000,
+    "send_new_numbers": True,
+}
 TEST_SECRET_KEY = "dGVzdC1zZWNyZXQta2V5LW9mLXRoaXJ0eS10d28tYnl0ZXM"
 TEST_API_KEY = "op-test-key-0123456789"
 OTHER_API_KEY = "op-other-key-9876543210"

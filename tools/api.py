@@ -137,6 +137,10 @@ class OpenPhoneAPI:
         """`GET /v1/phone-numbers/{phoneNumberId}` (newer docs only, notes §2.12)."""
         return _data(PhoneNumber, await self._get(f"/v1/phone-numbers/{_segment(phone_number_id)}"))
 
+    async def inbox_id(self, inbox: str) -> str:
+        """The `PN…` id of an inbox reference, resolving an E.164 number through the phone-number list."""
+        return inbox if is_inbox_id(inbox) else (await self.resolve_inbox(inbox)).id
+
     async def resolve_inbox(self, inbox: str) -> PhoneNumber:
         """The workspace number an inbox reference (a `PN…` id or E.164) names, or a ToolError."""
         numbers = await self.phone_numbers()

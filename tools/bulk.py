@@ -14,7 +14,7 @@ import logging
 from typing import Annotated, Final, Literal
 
 import anyio
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from tools.arguments import Arguments
 from tools.errors import OpenPhoneError
@@ -23,6 +23,7 @@ from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Wire
 from tools.scopes import MESSAGES_WRITE
+from tools.sends import PendingSend
 from tools.views import BULK_VIEW
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Outcome(Wire):
 
 
 class BulkMessagesResult(Wire):
+    audit_id: str = Field(description="Names this send in the gateway's audit trail.")
     sent: int
     failed: int
     duplicates: int
@@ -63,16 +65,25 @@ class BulkMessagesResult(Wire):
     results: list[Outcome] = Field(description="One per recipient given, in the order given.")
 
 
-async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMessagesResult:
+async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BaseModel:
+    """Check the whole list against the grant before anyone is sent to, then deliver it."""
     api = context.openphone
-    outcomes: list[Outcome | None] = [None] * len(args.to)
-    first_index: dict[str, int] = {}
-    for index, number in enumerate(args.to):
-        if number in first_index:
-            outcomes[index] = Outcome(to=number, status="duplicate")
-        else:
-            first_index[number] = index
-    total = len(first_index)
+    pending = await context.sends.prepare(api, "bulk-messages", args.from_, args.to, args.content)
+    held = await context.sends.authorize(pending)
+    if held is not None:
+        return held
+    return _summary(pending.audit_id, args.to, await deliver_bulk(pending, context))
+
+
+async def deliver_bulk(pending: PendingSend, context: ToolContext) -> list[Outcome]:
+    """Send a checked bulk send to each of its distinct recipients: counted first, refused ones refunded.
+
+    The outcomes are in the order of `pending.recipients`.
+    """
+    api = context.openphone
+    recipients = pending.recipients
+    ticket = await context.sends.reserve(pending)
+    outcomes: list[Outcome | None] = [None] * len(recipients)
     gate = anyio.Semaphore(BULK_CONCURRENCY)
     done = 0
     stop: OpenPhoneError | None = None
@@ -81,14 +92,17 @@ async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMes
         nonlocal done, stop
         async with gate:
             if stop is not None:
+                ticket.refund(index)
                 outcomes[index] = Outcome(to=number, status="not-sent", error=str(stop))
                 return
             with anyio.CancelScope(shield=True):
                 try:
-                    message = await api.send_message(args.from_, number, args.content, None, None)
+                    message = await api.send_message(pending.sender, number, pending.content, None, None)
                 except OpenPhoneError as exc:
                     if exc.status in _STOP_STATUSES:
                         stop = exc
+                    if not exc.may_have_happened:
+                        ticket.refund(index)
                     outcome = Outcome(
                         to=number, status="failed", error=str(exc), may_have_been_sent=exc.may_have_happened
                     )
@@ -96,11 +110,11 @@ async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMes
                     outcome = Outcome(to=number, status="sent", message_id=message.id)
                 outcomes[index] = outcome
                 done += 1
-                await context.report_progress(done, total, f"{outcome.status}: {number}")
+                await context.report_progress(done, len(recipients), f"{outcome.status}: {number}")
 
     try:
         async with anyio.create_task_group() as group:
-            for number, index in first_index.items():
+            for index, number in enumerate(recipients):
                 group.start_soon(send, index, number)
     except anyio.get_cancelled_exc_class():
         # The caller is gone, so the log is where "exactly which went out" is kept (ids, never numbers).
@@ -108,12 +122,31 @@ async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMes
         logger.info(
             "bulk-messages cancelled: %d of %d recipients sent (message ids: %s)",
             len(sent),
-            total,
+            len(recipients),
             ", ".join(sent),
         )
+        # Recipients never started were reserved but not sent: give them back, shielded.
+        for index, outcome in enumerate(outcomes):
+            if outcome is None:
+                ticket.refund(index)
+        with anyio.CancelScope(shield=True):
+            await ticket.close(sent=len(sent))
         raise
     results = [outcome for outcome in outcomes if outcome is not None]
+    await ticket.close(sent=sum(1 for outcome in results if outcome.status == "sent"))
+    return results
+
+
+def _summary(audit_id: str, given: list[str], delivered: list[Outcome]) -> BulkMessagesResult:
+    """One outcome per number given, in order: each first appearance's delivery, each repeat a duplicate."""
+    by_number = {outcome.to: outcome for outcome in delivered}
+    seen: set[str] = set()
+    results = []
+    for number in given:
+        results.append(Outcome(to=number, status="duplicate") if number in seen else by_number[number])
+        seen.add(number)
     return BulkMessagesResult(
+        audit_id=audit_id,
         sent=sum(1 for outcome in results if outcome.status == "sent"),
         failed=sum(1 for outcome in results if outcome.status == "failed"),
         duplicates=sum(1 for outcome in results if outcome.status == "duplicate"),
@@ -122,12 +155,14 @@ async def bulk_messages(args: BulkMessagesArgs, context: ToolContext) -> BulkMes
     )
 
 
-BULK_MESSAGES = Tool(
+BULK_MESSAGES: Tool[BulkMessagesArgs, BaseModel] = Tool(
     name="bulk-messages",
     title="Send a text to many recipients",
     description=(
         "Send the same SMS from one of your numbers to 1-100 recipients, one message each. Duplicate "
-        "numbers are sent once. Returns each recipient's outcome (sent with message id, failed with the "
+        "numbers are sent once. The connection's grant is checked for the whole list before anyone is "
+        "sent to: it sends at once (within a daily allowance), waits for a person, or is refused. "
+        "Returns each recipient's outcome (sent with message id, failed with the "
         "reason, duplicate); some may fail while others are sent. Reports progress per recipient."
     ),
     input_model=BulkMessagesArgs,

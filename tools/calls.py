@@ -15,7 +15,6 @@ from pydantic import Field
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, iso
 from tools.errors import OpenPhoneError
-from tools.messages import inbox_id
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
@@ -107,9 +106,10 @@ async def transcript_part(api: OpenPhoneAPI, call: Call) -> TranscriptPart:
     return TranscriptPart(availability=availability, note=_NOTES[availability], dialogue=dialogue)
 
 
-async def _call_page(api: OpenPhoneAPI, args: ListCallsArgs) -> tuple[str, Page[Call]]:
-    """The inbox's id and one page of its calls with the participant, newest first."""
-    inbox = await inbox_id(api, args.inbox)
+async def _call_page(context: ToolContext, args: ListCallsArgs) -> tuple[str, Page[Call]]:
+    """The inbox's id (refused outside the grant) and one page of its calls with the participant."""
+    api = context.openphone
+    inbox = await context.sends.inbox_id(api, args.inbox)
     page = await api.list_calls(
         inbox,
         args.participant,
@@ -124,7 +124,7 @@ async def _call_page(api: OpenPhoneAPI, args: ListCallsArgs) -> tuple[str, Page[
 
 async def fetch_call_transcripts(args: FetchTranscriptsArgs, context: ToolContext) -> FetchTranscriptsResult:
     api = context.openphone
-    inbox, page = await _call_page(api, args)
+    inbox, page = await _call_page(context, args)
     results: list[CallTranscript | None] = [None] * len(page.data)
     gate = anyio.Semaphore(TRANSCRIPT_CONCURRENCY)
 
@@ -174,7 +174,7 @@ _LIST_NOTE: Final = (
 
 
 async def list_calls(args: ListCallsArgs, context: ToolContext) -> CallList:
-    inbox, page = await _call_page(context.openphone, args)
+    inbox, page = await _call_page(context, args)
     return CallList(inbox_id=inbox, calls=page.data, next_page_token=page.next_page_token, note=_LIST_NOTE)
 
 

@@ -3,7 +3,8 @@
 ToolsError
 ├── ToolDeclarationError   a tool declaration breaks the registry's rules (raised at start-up)
 └── ToolError              a handler could not do what was asked; becomes an `isError` result
-    └── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
+    ├── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
+    └── SendCounterUnavailable  the shared send allowance cannot be reached, so nothing was sent
 """
 
 from __future__ import annotations
@@ -45,3 +46,13 @@ class OpenPhoneError(ToolError):
         self.trace = trace
         self.retry_after = retry_after
         self.may_have_happened = may_have_happened
+
+
+class SendCounterUnavailable(ToolError):
+    """Raised when a send must be counted but the shared count (Redis) cannot be reached: retry later."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Nothing was sent: the daily send count cannot be reached right now, and no text is sent "
+            "uncounted. This is temporary; try again in a few seconds."
+        )

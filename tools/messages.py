@@ -11,14 +11,16 @@ import dataclasses
 from typing import Annotated, Final, Literal
 
 import anyio
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from tools.api import OpenPhoneAPI
 from tools.arguments import Arguments, Instant, OpaqueId, PageToken, UserId, iso
-from tools.phone import InboxRef, PhoneNumber, is_inbox_id
+from tools.errors import OpenPhoneError
+from tools.phone import InboxRef, PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Conversation, Message, Wire
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
+from tools.sends import PendingSend
 from tools.views import CONVERSATIONS_VIEW, THREAD_VIEW
 
 # Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
@@ -45,11 +47,6 @@ Content = Annotated[
 ]
 
 
-async def inbox_id(api: OpenPhoneAPI, inbox: str) -> str:
-    """The `PN…` id of an inbox reference, resolving an E.164 number through the phone-number list."""
-    return inbox if is_inbox_id(inbox) else (await api.resolve_inbox(inbox)).id
-
-
 # send-message --------------------------------------------------------------------------------------
 
 
@@ -65,22 +62,53 @@ class SendMessageArgs(Arguments):
     )
 
 
-async def send_message(args: SendMessageArgs, context: ToolContext) -> Message:
-    return await context.openphone.send_message(
-        args.from_, args.to, args.content, args.user_id, args.set_inbox_status
+class SentMessage(Message):
+    audit_id: str = Field(description="Names this send in the gateway's audit trail.")
+
+
+async def send_message(args: SendMessageArgs, context: ToolContext) -> BaseModel:
+    """Check the send against the grant, apply its send rule, then deliver it."""
+    pending = await context.sends.prepare(
+        context.openphone,
+        "send-message",
+        args.from_,
+        [args.to],
+        args.content,
+        user_id=args.user_id,
+        set_inbox_status=args.set_inbox_status,
     )
+    held = await context.sends.authorize(pending)
+    return held if held is not None else await deliver_message(pending, context)
 
 
-SEND_MESSAGE = Tool(
+async def deliver_message(pending: PendingSend, context: ToolContext) -> SentMessage:
+    """Send one checked message: counted first, refunded when OpenPhone refuses it."""
+    ticket = await context.sends.reserve(pending)
+    try:
+        message = await context.openphone.send_message(
+            pending.sender, pending.recipients[0], pending.content, pending.user_id, pending.set_inbox_status
+        )
+    except OpenPhoneError as exc:
+        if not exc.may_have_happened:
+            ticket.refund(0)
+        await ticket.close(sent=0)
+        raise
+    await ticket.close(sent=1)
+    return SentMessage.model_validate({**message.model_dump(), "audit_id": pending.audit_id})
+
+
+SEND_MESSAGE: Tool[SendMessageArgs, BaseModel] = Tool(
     name="send-message",
     title="Send a text message",
     description=(
         "Send one SMS from one of your OpenPhone numbers to one recipient. `from` is your number "
-        "(E.164 or its PN… id); `to` is the recipient. Sends immediately and cannot be undone; the "
-        "result is the queued message with its id. For several recipients use bulk-messages."
+        "(E.164 or its PN… id); `to` is the recipient. The connection's grant decides whether it sends "
+        "at once (within a daily allowance), waits for a person to confirm, or is refused; a sent text "
+        "cannot be undone. The result is the queued message with its id and an audit id. For several "
+        "recipients use bulk-messages."
     ),
     input_model=SendMessageArgs,
-    output_model=Message,
+    output_model=SentMessage,
     handler=send_message,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
     scope=MESSAGES_WRITE,
@@ -136,7 +164,7 @@ class FetchMessagesResult(Wire):
 
 async def fetch_messages(args: FetchMessagesArgs, context: ToolContext) -> FetchMessagesResult:
     api = context.openphone
-    inbox = await inbox_id(api, args.inbox)
+    inbox = await context.sends.inbox_id(api, args.inbox)
     after, before = iso(args.created_after), iso(args.created_before)
     if args.participant is not None:
         page = await api.list_messages(

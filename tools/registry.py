@@ -23,6 +23,8 @@ from tools.views import View
 
 if TYPE_CHECKING:
     from tools.api import OpenPhoneAPI
+    from tools.grant import Grant
+    from tools.sends import Sends
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +52,23 @@ class ToolContext:
 
     `openphone` is the API bound to the caller's key (the key itself stays inside it), `region` the
     default region for national phone numbers, `report_progress` sends `notifications/progress`.
+    `sends` is the caller's send guard: its grant (inboxes, send rule, new numbers), the id its
+    allowance and pending sends are kept under, and the hooks every send goes through.
     """
 
     openphone: OpenPhoneAPI
     principal_fingerprint: str
+    sends: Sends
     report_progress: ProgressReporter = no_progress
     region: str = DEFAULT_REGION
+
+    @property
+    def grant(self) -> Grant:
+        return self.sends.grant
+
+    @property
+    def grant_id(self) -> str:
+        return self.sends.grant_id
 
 
 @dataclass(frozen=True, slots=True)

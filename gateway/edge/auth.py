@@ -70,6 +70,7 @@ class Authenticator:
         self._token_verifier = token_verifier
         self._metadata_base = f"{settings.public_origin}/.well-known/oauth-protected-resource"
         self._public_path = settings.public_path
+        self._grant = settings.direct_key_grant
         env_key = settings.env_api_key
         self._env_principal = self._principal(env_key, "environment") if env_key else None
 
@@ -119,6 +120,8 @@ class Authenticator:
             fingerprint=fingerprint,
             source=source,
             credential=key_credential(source, fingerprint),
+            grant=self._grant,
+            grant_id=fingerprint,
         )
 
     def _challenge(self, resource_path: str, message: str, *, bad_token: bool = False) -> Unauthorized:

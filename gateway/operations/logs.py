@@ -40,10 +40,15 @@ LOG_FIELDS: Final = (
     "session",
     "count",
     "reason",
+    "audit_id",
+    "grant",
+    "client",
+    "recipients",
+    "send_outcome",
 )
 # Identifiers the gateway mints (uuid4 hex request ids, credential fingerprints, session refs) are
 # hex digests; one can hold ten decimal digits in a row by chance, which must not mangle it.
-IDENTIFIER_FIELDS: Final = frozenset({"request_id", "principal", "session"})
+IDENTIFIER_FIELDS: Final = frozenset({"request_id", "principal", "session", "audit_id", "grant"})
 SECRET_PARAMS: Final = (
     "sessionId",
     "session_id",

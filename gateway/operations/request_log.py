@@ -23,6 +23,8 @@ from gateway.operations.logs import log_fields
 
 REQUEST_ID_HEADER: Final = b"x-request-id"
 TRUSTED_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A client's registered name is its own choice: the line keeps this many characters of it.
+CLIENT_NAME_CHARS: Final = 64
 
 access_logger = logging.getLogger("gateway.access")
 
@@ -37,6 +39,12 @@ class AccessRecord:
     tool: str | None = None
     upstream_status: int | None = None
     outcome: str | None = None
+    # A send's audit trace (issue 23 item 6): ids, a digest, a count and the outcome, nothing in clear.
+    audit_id: str | None = None
+    grant: str | None = None
+    client: str | None = None
+    recipients: int | None = None
+    send_outcome: str | None = None
 
 
 # The running request's record; tasks started inside the request inherit it.
@@ -49,6 +57,11 @@ def annotate_current(
     tool: str | None = None,
     upstream_status: int | None = None,
     outcome: str | None = None,
+    audit_id: str | None = None,
+    grant: str | None = None,
+    client: str | None = None,
+    recipients: int | None = None,
+    send_outcome: str | None = None,
 ) -> None:
     """Add fields to the access line of the request this code runs for, if any.
 
@@ -57,6 +70,10 @@ def annotate_current(
     record = current_access.get()
     if record is None:
         return
+    if audit_id is not None:
+        record.audit_id, record.grant, record.recipients = audit_id, grant, recipients
+        record.client = None if client is None else client[:CLIENT_NAME_CHARS]
+        record.send_outcome = send_outcome
     if principal is not None:
         record.principal = principal
     if tool is not None:
@@ -94,4 +111,12 @@ def log_access(scope: Scope, record: AccessRecord, status: int, duration_ms: flo
         "upstream_status": record.upstream_status,
         "outcome": record.outcome,
     }
+    if record.audit_id is not None:
+        fields |= {
+            "audit_id": record.audit_id,
+            "grant": record.grant,
+            "client": record.client,
+            "recipients": record.recipients,
+            "send_outcome": record.send_outcome,
+        }
     log_fields(access_logger, f"{fields['method']} {fields['path']} {status}", fields)

@@ -28,9 +28,11 @@ from gateway.protocol import jsonrpc
 from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.protocol.principal import Principal
 from gateway.protocol.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
+from tools.allowance import Allowance, MemoryAllowance
 from tools.api import OpenPhone
 from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
 from tools.scopes import refusal
+from tools.sends import SendAudit, Sends
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +120,10 @@ class ProtocolCore:
         openphone: OpenPhone,
         region: str,
         count_tool_call: Callable[[str, str], None] | None = None,
+        allowance: Allowance | None = None,
     ) -> None:
         self._registry = registry
+        self._allowance = allowance or MemoryAllowance()
         self._count_tool_call = count_tool_call or _ignore_outcome
         self._openphone = openphone
         self._region = region
@@ -290,6 +294,13 @@ class ProtocolCore:
         context = ToolContext(
             openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
             principal_fingerprint=principal.fingerprint,
+            sends=Sends(
+                principal.grant,
+                principal.grant_id,
+                self._allowance,
+                audit=_audit_send,
+                client_name=principal.client_name,
+            ),
             report_progress=_progress_reporter(params, exchange),
             region=self._region,
         )
@@ -307,6 +318,17 @@ class ProtocolCore:
             return None
         self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
         return result
+
+
+def _audit_send(record: SendAudit) -> None:
+    """Issue 23 item 6: a send's trace on its access line; never its text or a number in clear."""
+    annotate_current(
+        audit_id=record.audit_id,
+        grant=record.grant_digest,
+        client=record.client_name,
+        recipients=record.recipients,
+        send_outcome=record.outcome,
+    )
 
 
 def _ignore_outcome(tool: str, outcome: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tools.grant import Grant
+
 CredentialSource = Literal["bearer", "header", "environment"]
 
 
@@ -17,6 +19,9 @@ class Principal:
     `credential` names the credential itself rather than the key behind it (`bearer_credential`,
     `key_credential`): opaque and not secret, it binds legacy SSE sessions and scopes cancellation,
     so one credential for a key never reaches what another credential for the same key started.
+    `grant` is what the caller may do with the key (inboxes, sending); `grant_id` names it where
+    allowances and pending sends are kept: the sign-in (OAuth family) for a Bearer, the key's
+    fingerprint for a caller holding the key. `client_name` is the client's registered name, for audit.
     """
 
     api_key: str = field(repr=False)
@@ -24,6 +29,9 @@ class Principal:
     source: CredentialSource
     credential: str
     scopes: frozenset[str] | None = None
+    grant: Grant = field(kw_only=True)
+    grant_id: str = field(kw_only=True)
+    client_name: str | None = field(default=None, kw_only=True)
 
     def may_use(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes

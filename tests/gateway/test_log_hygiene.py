@@ -17,7 +17,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.operations.logs import JSONFormatter, RequestIdFilter
-from tests.conftest import free_port, make_settings, serve
+from tests.conftest import SCRIPT_SENDING, free_port, make_settings, serve
 from tests.oauth.flow import tokens_for
 from tools.sandbox import SANDBOX_API_KEY
 from tools.sandbox import data as seed
@@ -32,7 +32,7 @@ HEX_ID_FIELDS = ("request_id", "principal", "session")
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=1000)
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=1000, **SCRIPT_SENDING)
     yield from serve(create_app(settings), settings.port)
 
 

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.conftest import LiveServer, free_port, make_settings, serve
+from tests.conftest import SCRIPT_SENDING, LiveServer, free_port, make_settings, serve
 from tests.spec_check import SpecCheck
 from tests.toolkit import Probe
 from tools.sandbox import SANDBOX_API_KEY, SandboxState, create_sandbox_app
@@ -72,7 +72,7 @@ def serve_gateway(settings: Settings, upstream: Any) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def tool_server(spec: SpecCheck) -> Iterator[LiveServer]:
-    yield from serve_gateway(make_settings(free_port(), sandbox=True), spec)
+    yield from serve_gateway(make_settings(free_port(), sandbox=True, **SCRIPT_SENDING), spec)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from tests.clients import connect
-from tests.conftest import LiveServer, free_port, make_settings, serve
+from tests.conftest import SCRIPT_SENDING, LiveServer, free_port, make_settings, serve
 from tests.spec_check import SpecCheck
 from tests.tools.conftest import Upstream, serve_gateway
 from tests.tools.test_tools_over_mcp import call, failed, ok
@@ -112,7 +112,9 @@ async def test_an_html_404_is_read_as_not_found(tool_server: LiveServer, sandbox
 
 @pytest.fixture(scope="module")
 def impatient_server(spec: SpecCheck) -> Iterator[LiveServer]:
-    yield from serve_gateway(make_settings(free_port(), sandbox=True, openphone_timeout=1), spec)
+    yield from serve_gateway(
+        make_settings(free_port(), sandbox=True, openphone_timeout=1, **SCRIPT_SENDING), spec
+    )
 
 
 async def test_a_hang_ends_in_a_timeout_error(impatient_server: LiveServer, sandbox: SandboxState) -> None:
@@ -139,7 +141,9 @@ def networked_server() -> Iterator[tuple[LiveServer, Upstream]]:
     upstream = Upstream()
     checked = SpecCheck(upstream)
     for base in serve(checked, free_port()):
-        settings = make_settings(free_port(), openphone_api_base=base, openphone_rate_limit=10)
+        settings = make_settings(
+            free_port(), openphone_api_base=base, openphone_rate_limit=10, **SCRIPT_SENDING
+        )
         for server in serve_gateway(settings, None):
             yield server, upstream
     assert checked.checked > 0

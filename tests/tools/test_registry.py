@@ -12,13 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.api import OpenPhone
 from tools.client import OpenPhoneClient
 from tools.errors import ToolDeclarationError, ToolError
+from tools.grant import LEGACY_GRANT
 from tools.registry import Tool, ToolAnnotations, ToolContext, ToolRegistry
+from tools.sends import Sends
 from tools.views import View
 
 OPENPHONE = OpenPhone(OpenPhoneClient(base_url="http://127.0.0.1:9"))
 CONTEXT = ToolContext(
     openphone=OPENPHONE.for_key("op-test-key-0123456789", "0123456789abcdef"),
     principal_fingerprint="0123456789abcdef",
+    sends=Sends(LEGACY_GRANT, "0123456789abcdef"),
 )
 READ_ONLY = ToolAnnotations(read_only=True, destructive=False, idempotent=True, open_world=False)
 SENDS = ToolAnnotations(read_only=False, destructive=True, idempotent=False, open_world=True)

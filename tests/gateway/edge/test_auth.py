@@ -11,6 +11,7 @@ from gateway.errors import Unauthorized
 from gateway.keys import ServerKeys
 from gateway.protocol.principal import Principal
 from gateway.settings import Settings
+from tools.grant import LEGACY_GRANT, Grant, SendRule
 
 pytestmark = pytest.mark.anyio
 
@@ -22,6 +23,8 @@ ENV_API_KEY = "op-operator-key-000"
 TOKEN = "opaque-access-token"
 METADATA = f"http://127.0.0.1:{PORT}/.well-known/oauth-protected-resource"
 CHALLENGE = f'Bearer resource_metadata="{METADATA}/mcp"'
+# The default SEND_POLICY: a caller holding the key asks a person before each send.
+DIRECT_KEY_GRANT = Grant(send=SendRule.CONFIRM)
 BAD_TOKEN_CHALLENGE = f'{CHALLENGE}, error="invalid_token"'
 NO_CREDENTIAL = (
     "Authentication required: connect with OAuth, or send your OpenPhone API key in the "
@@ -32,6 +35,8 @@ OAUTH_PRINCIPAL = Principal(
     fingerprint="fedcba9876543210",
     source="bearer",
     credential="bearer:0123456789abcdef",
+    grant=LEGACY_GRANT,
+    grant_id="family-0123",
 )
 
 
@@ -61,6 +66,8 @@ def header_principal(api_key: str) -> Principal:
         fingerprint=fingerprint,
         source="header",
         credential=key_credential("header", fingerprint),
+        grant=DIRECT_KEY_GRANT,
+        grant_id=fingerprint,
     )
 
 
@@ -196,6 +203,8 @@ async def test_env_key_is_used_with_the_opt_in_and_no_credential() -> None:
         fingerprint=fingerprint,
         source="environment",
         credential=f"environment:{fingerprint}",
+        grant=DIRECT_KEY_GRANT,
+        grant_id=fingerprint,
     )
 
 
@@ -229,5 +238,5 @@ async def test_principal_repr_never_shows_the_api_key() -> None:
     fingerprint = KEYS.fingerprint(API_KEY)
     assert repr(principal) == (
         f"Principal(fingerprint='{fingerprint}', source='header', credential='header:{fingerprint}', "
-        "scopes=None)"
+        f"scopes=None, grant={DIRECT_KEY_GRANT!r}, grant_id='{fingerprint}', client_name=None)"
     )
