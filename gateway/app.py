@@ -23,6 +23,7 @@ from gateway.operations.drain import Drain
 from gateway.operations.health import Readiness, healthz
 from gateway.operations.metrics import Metrics, MetricsEndpoint
 from gateway.operations.request_log import annotate_current
+from gateway.protocol.confirmation import Confirmations
 from gateway.protocol.core import ProtocolCore, ServerInfo
 from gateway.protocol.inflight import InFlightCalls
 from gateway.settings import Settings
@@ -36,6 +37,7 @@ from landing.page import landing_routes
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
+from oauth.confirm_page import ConfirmPage, HolderCookie
 from oauth.endpoints import Endpoints
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
@@ -143,6 +145,9 @@ def create_app(
     openphone = build_openphone(settings, metrics, shared.pacer, upstream)
     endpoints = Endpoints.from_settings(settings)
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
+    secure_cookies = settings.public_url.startswith("https://")
+    holder = HolderCookie(keys, settings.public_path, int(settings.refresh_token_seconds), secure_cookies)
+    throttle = Throttle(settings.oauth_rate_limit, shared.throttle_storage)
     oauth = AuthorizationServer(
         endpoints=endpoints,
         keys=keys,
@@ -156,10 +161,11 @@ def create_app(
             refresh_grace=settings.refresh_grace_seconds,
         ),
         public_path=settings.public_path,
-        secure_cookies=settings.public_url.startswith("https://"),
-        throttle=Throttle(settings.oauth_rate_limit, shared.throttle_storage),
+        secure_cookies=secure_cookies,
+        throttle=throttle,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
+    confirmations = Confirmations(shared.pending, keys, settings.public_url)
     core = ProtocolCore(
         registry,
         server_info(),
@@ -167,7 +173,11 @@ def create_app(
         shared.cancel,
         openphone,
         settings.default_phone_region,
+        confirmations,
         metrics.count_tool_call,
+    )
+    confirm_page = ConfirmPage(
+        confirmations, core.deliver, keys, holder, throttle, settings.public_path, secure_cookies
     )
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
     authenticator = Authenticator(settings, keys, verifier)
@@ -204,6 +214,7 @@ def create_app(
         Route(READY_PATH, Readiness(shared.checks, openphone.client, drain).respond, methods=["GET"]),
         Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
         *oauth.routes(),
+        *confirm_page.routes(),
         *landing_routes(settings, registry),
     ]
     known_paths = {route.path for route in routes if isinstance(route, Route)} | set(guarded_paths)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
@@ -18,7 +17,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.edge.auth import is_api_key_shaped
-from gateway.errors import HTTPError
 from gateway.keys import ServerKeys
 from gateway.transports.http import read_body
 from oauth.authorization import (
@@ -34,6 +32,9 @@ from oauth.clients import ClientDirectory
 from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
+from oauth.forms import client_ip as _client_ip
+from oauth.forms import media_type as _media_type
+from oauth.forms import read_form as _form
 from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
@@ -46,8 +47,6 @@ from tools.api import OpenPhone
 from tools.errors import OpenPhoneError
 from tools.scopes import OPTIONAL_SCOPES
 
-FORM: Final = "application/x-www-form-urlencoded"
-MAX_FORM_FIELDS: Final = 64
 OPEN_CORS: Final = {
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, POST, OPTIONS",
@@ -359,29 +358,7 @@ def _oauth_error(exc: ProtocolError) -> Response:
     )
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-async def _form(request: Request) -> list[tuple[str, str]]:
-    """An application/x-www-form-urlencoded body (RFC 6749 §3.2), bounded in size and fields."""
-    if _media_type(request) != FORM:
-        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
-    try:
-        body = await read_body(request.receive, request.headers)
-    except HTTPError as exc:
-        raise InvalidRequest("the body is too large") from exc
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidRequest("the body is not a valid form") from None
-
-
 def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:
     """What the user allowed: every requested scope that cannot be unticked, and the optional ones left
     ticked (the write scopes and the team directory)."""
     return tuple(scope for scope in requested if scope not in OPTIONAL_SCOPES or scope in ticked)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"

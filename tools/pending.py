@@ -136,14 +136,17 @@ class NotPending(PendingError):
 class PendingStore(Protocol):
     """The pending sends every machine sees. Every method raises `PendingUnavailable`."""
 
-    async def put(self, pending: HeldSend) -> None:
-        """Record `pending` as PENDING until its expiry, findable by its grant and digest."""
+    async def put(self, pending: HeldSend, findable: bool = False) -> None:
+        """Record `pending` as PENDING until its expiry; `findable` by its grant and digest too."""
 
     async def find(self, grant_id: str, digest: str) -> Settled | None:
-        """The latest pending send of this grant with this digest, while it is kept, else None."""
+        """The latest findable pending send of this grant with this digest, while kept, else None."""
 
     async def get(self, pending_id: str) -> Settled | None:
         """The pending send `pending_id`, while it is kept, else None."""
+
+    async def forget(self, pending: HeldSend) -> None:
+        """Stop `find` from returning `pending` (a newer one of the same grant and digest stays)."""
 
     async def settle(self, pending_id: str, grant_id: str, decision: Decision) -> HeldSend:
         """Move a PENDING send of `grant_id` to CONFIRMING or CANCELLED, atomically, once.
@@ -166,10 +169,11 @@ class MemoryPendingStore:
         self._records: dict[str, Settled] = {}
         self._index: dict[tuple[str, str], str] = {}
 
-    async def put(self, pending: HeldSend) -> None:
+    async def put(self, pending: HeldSend, findable: bool = False) -> None:
         self._prune()
         self._records[pending.id] = Settled(pending=pending, status=Status.PENDING)
-        self._index[(pending.grant_id, pending.digest)] = pending.id
+        if findable:
+            self._index[(pending.grant_id, pending.digest)] = pending.id
 
     async def find(self, grant_id: str, digest: str) -> Settled | None:
         pending_id = self._index.get((grant_id, digest))
@@ -180,6 +184,11 @@ class MemoryPendingStore:
         if record is None or self._clock() >= record.pending.expires_at + OUTCOME_KEPT_SECONDS:
             return None
         return record
+
+    async def forget(self, pending: HeldSend) -> None:
+        key = (pending.grant_id, pending.digest)
+        if self._index.get(key) == pending.id:
+            del self._index[key]
 
     async def settle(self, pending_id: str, grant_id: str, decision: Decision) -> HeldSend:
         record = await self.get(pending_id)

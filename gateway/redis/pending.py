@@ -53,7 +53,7 @@ class RedisPendingStore:
         }
         self._current = next(iter(self._keys))
 
-    async def put(self, pending: HeldSend) -> None:
+    async def put(self, pending: HeldSend, findable: bool = False) -> None:
         key = _record_key(pending.id)
         expires_ms = int(pending.expires_at * 1000)
         kept_ms = expires_ms + OUTCOME_KEPT_SECONDS * 1000
@@ -69,7 +69,8 @@ class RedisPendingStore:
                     },
                 )
                 pipe.pexpireat(key, kept_ms)
-                pipe.set(_index_key(pending.grant_id, pending.digest), pending.id, pxat=kept_ms)
+                if findable:
+                    pipe.set(_index_key(pending.grant_id, pending.digest), pending.id, pxat=kept_ms)
                 await pipe.execute()
         except UNAVAILABLE as exc:
             raise PendingUnavailable("Redis is unreachable") from exc
@@ -97,6 +98,12 @@ class RedisPendingStore:
             status=Status(_text(status)),
             outcome=orjson.loads(outcome) if outcome is not None else None,
         )
+
+    async def forget(self, pending: HeldSend) -> None:
+        try:
+            await self._scripts.delete_if(_index_key(pending.grant_id, pending.digest), pending.id)
+        except UNAVAILABLE as exc:
+            raise PendingUnavailable("Redis is unreachable") from exc
 
     async def settle(self, pending_id: str, grant_id: str, decision: Decision) -> HeldSend:
         status = Status.CONFIRMING if decision == "confirm" else Status.CANCELLED

@@ -40,6 +40,7 @@ class Scripts:
         self._pace: AsyncScript = client.register_script(_source("pace"))
         self._spend: AsyncScript = client.register_script(_source("spend_once"))
         self._settle: AsyncScript = client.register_script(_source("settle_pending"))
+        self._delete_if: AsyncScript = client.register_script(_source("delete_if"))
 
     async def redeem_code(self, family: str, nonce: str, code_ttl_ms: int, family_ttl_ms: int) -> bool:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
@@ -75,6 +76,10 @@ class Scripts:
         reply = await self._settle(keys=[record_key], args=[grant_id, status])
         reason = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
         return reason, reply[1] if len(reply) > 1 else None
+
+    async def delete_if(self, key: str, value: str) -> None:
+        """Delete `key` only while it holds `value`."""
+        await self._delete_if(keys=[key], args=[value])
 
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""

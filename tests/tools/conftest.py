@@ -97,3 +97,10 @@ def sandbox(upstream: Upstream, spec: SpecCheck) -> Iterator[SandboxState]:
 
 def sandbox_headers(server: LiveServer, **extra: str) -> dict[str, str]:
     return server.headers(SANDBOX_API_KEY, **extra)
+
+
+@pytest.fixture(scope="session")
+def held_server(spec: SpecCheck) -> Iterator[LiveServer]:
+    """The gateway as a key-header caller meets it by default: every send waits for a person."""
+    settings = make_settings(free_port(), sandbox=True, send_policy="confirm", oauth_rate_limit=10_000)
+    yield from serve_gateway(settings, spec)

@@ -10,6 +10,7 @@ const bridge = (() => {
   let context = {};
   let toolArguments = {};
   let render = null;
+  let held = null;
   let lastSize = "";
 
   function post(message) {
@@ -90,6 +91,11 @@ const bridge = (() => {
   }
 
   function showResult(result) {
+    const waiting = held && held.heldOf(result);
+    if (waiting) {
+      show(held.render(waiting));
+      return;
+    }
     if (!result || result.isError) {
       show(notice(textOf(result) || "The tool call failed.", "error"));
       return;
@@ -151,8 +157,10 @@ const bridge = (() => {
     }
   }
 
-  async function start(name, renderData) {
+  // `heldSends` (confirm.js) renders a result that holds a send for the person, when the view has one.
+  async function start(name, renderData, heldSends) {
     render = renderData;
+    held = heldSends || null;
     window.addEventListener("message", receive);
     show(notice("Waiting for the result…"));
     new ResizeObserver(reportSize).observe(document.body);
