@@ -163,6 +163,7 @@ def create_app(
         public_path=settings.public_path,
         secure_cookies=secure_cookies,
         throttle=throttle,
+        holder=holder,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     confirmations = Confirmations(shared.pending, keys, settings.public_url)

@@ -29,6 +29,7 @@ from oauth.authorization import (
 )
 from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
+from oauth.confirm_page import HolderCookie
 from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
@@ -74,7 +75,9 @@ class AuthorizationServer:
         public_path: str,
         secure_cookies: bool,
         throttle: Throttle,
+        holder: HolderCookie,
     ) -> None:
+        self._holder = holder
         self._endpoints = endpoints
         self._keys = keys
         self._sealer = Sealer(keys, endpoints.issuer)
@@ -246,6 +249,8 @@ class AuthorizationServer:
         )
         response = RedirectResponse(location, status_code=303, headers=NO_STORE)
         response.delete_cookie(CSRF_COOKIE, path=self._endpoints_path("/authorize"))
+        # Issue 23: this browser's person holds the key, so its confirmation pages need not ask for it.
+        self._holder.set(response, self._keys.fingerprint(api_key))
         return response
 
     async def _check_key(self, api_key: str) -> str | None:

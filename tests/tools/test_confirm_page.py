@@ -6,14 +6,21 @@ Over plain HTTP: everything that must send nothing.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
 
 from tests.browser import OpenPage
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serve
+from tests.oauth.flow import Pkce, authorize_params, register
 from tests.tools.person import csrf_of, decide_on_page, link_in
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
@@ -65,6 +72,58 @@ async def test_the_page_sends_when_the_key_is_typed_again(
     assert sent(sandbox) == ["See you at 3."]
     assert watched.csp_violations == []
     assert watched.console_errors == []
+
+
+@pytest.fixture(scope="module")
+def catcher() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A stand-in OAuth client's redirect URI, recording each query it receives."""
+    queries: list[dict[str, str]] = []
+
+    async def callback(request: Request) -> HTMLResponse:
+        queries.append(dict(request.query_params))
+        return HTMLResponse("<!doctype html><title>Back at the client</title>")
+
+    for url in serve(Starlette(routes=[Route("/callback", callback)])):
+        yield f"{url}/callback", queries
+
+
+async def sign_in_in_the_browser(server: LiveServer, page: Page, catcher: Any) -> str:
+    """The whole consent in `page`; an access token for the sign-in."""
+    redirect_uri, queries = catcher
+    pkce = Pkce.new()
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        client = await register(http, redirect_uris=[redirect_uri], client_name="Assistant")
+        params = authorize_params(client["client_id"], pkce, redirect_uri=redirect_uri)
+        await page.goto(f"{server.url}/authorize?{urlencode(params)}")
+        await page.fill("#api_key", SANDBOX_API_KEY)
+        await page.click('button[name="action"][value="allow"]')
+        await page.wait_for_url(f"{redirect_uri}?*")
+        tokens = await http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": queries[-1]["code"],
+                "code_verifier": pkce.verifier,
+                "client_id": client["client_id"],
+                "redirect_uri": redirect_uri,
+            },
+        )
+    access_token: str = tokens.json()["access_token"]
+    return access_token
+
+
+async def test_the_page_sends_for_the_browser_that_gave_consent_without_the_key(
+    held_server: LiveServer, sandbox: SandboxState, open_page: OpenPage, catcher: Any
+) -> None:
+    watched = await open_page(f"{held_server.url}/")
+    page = watched.page
+    token = await sign_in_in_the_browser(held_server, page, catcher)
+    link = await hold(held_server, {"authorization": f"Bearer {token}"})
+    await page.goto(link)
+    await expect(page.locator("#api_key")).to_have_count(0)
+    await press_send(page)
+    assert sent(sandbox) == ["See you at 3."]
+    assert watched.csp_violations == []
 
 
 async def test_opening_the_page_sends_nothing(held_server: LiveServer, sandbox: SandboxState) -> None:
