@@ -29,8 +29,8 @@ KEYED: Final = {
     "x-openphone-api-key": SANDBOX_API_KEY,
 }
 MODERN: Final = {"mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "send-message"}
-FORM_ONLY: Final = {"elicitation": {"form": {}}}
-YES: Final = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+FORM_ONLY: Final[dict[str, Any]] = {"elicitation": {"form": {}}}
+YES: Final[dict[str, Any]] = {"confirm": {"action": "accept", "content": {"confirm": True}}}
 
 
 @pytest.fixture(scope="module")
