@@ -28,6 +28,7 @@ from gateway.protocol.core import ProtocolCore, ServerInfo
 from gateway.protocol.inflight import InFlightCalls
 from gateway.settings import Settings
 from gateway.shared_state import SharedState, build_shared_state
+from gateway.transports.features_memo import FeaturesMemo
 from gateway.transports.http import render_http_error
 from gateway.transports.legacy_sse import LegacySSE
 from gateway.transports.session_bus import SessionBus
@@ -197,7 +198,7 @@ def create_app(
         MESSAGES_PATH: _LegacyPost(legacy, RESOURCE_PATH),
         **{path: _LegacyPost(legacy, SSE_PATH) for path in SSE_MESSAGES_PATHS},
     }
-    streamable = StreamableHTTP(core, authenticator, legacy)
+    streamable = StreamableHTTP(core, authenticator, legacy, FeaturesMemo(keys))
     mcp_routes: list[BaseRoute] = [
         Route(RESOURCE_PATH, streamable),
         Route(SSE_PATH, _LegacyStream(legacy), methods=["GET"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import httpx
 import pytest
 from playwright.async_api import expect
 
@@ -105,3 +106,35 @@ async def test_a_token_replayed_sends_nothing_again(held_server: LiveServer, san
     assert second["content"][0]["text"] == "This send was already confirmed and sent. It was not sent again."
     assert sent(sandbox) == ["The van is on its way."]
     assert SANDBOX_API_KEY not in str(first)
+
+
+async def test_a_handshake_client_declaring_mcp_apps_gets_the_token_through_its_session(
+    held_server: LiveServer, sandbox: SandboxState
+) -> None:
+    """claude.ai's shape: 2025-11-25 over Streamable HTTP, MCP Apps declared at initialize only."""
+    headers = held_server.headers(SANDBOX_API_KEY) | {"accept": "application/json"}
+    capabilities = {
+        "extensions": {"io.modelcontextprotocol/ui": {"mimeTypes": ["text/html;profile=mcp-app"]}}
+    }
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": capabilities,
+            "clientInfo": {"name": "host"},
+        },
+    }
+    call = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "send-message", "arguments": SEND},
+    }
+    async with httpx.AsyncClient(base_url=held_server.url, timeout=10) as http:
+        started = await http.post("/mcp", json=initialize, headers=headers)
+        session = {"mcp-session-id": started.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+        result = (await http.post("/mcp", json=call, headers=headers | session)).json()["result"]
+    assert result["_meta"]["openphone/confirmation"]["recipients"] == [seed.JORDAN_NUMBER]
+    assert sent(sandbox) == []
