@@ -177,6 +177,7 @@ def create_app(
         settings.default_phone_region,
         confirmations,
         metrics.count_tool_call,
+        shared.allowance,
     )
     confirm_page = ConfirmPage(
         confirmations, core.deliver, keys, holder, throttle, settings.public_path, secure_cookies

@@ -1,10 +1,11 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Six facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+Seven facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
 (`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`), the OAuth
-throttle's windows and the sends waiting for a person (`tools.pending.PendingStore`). With
-`REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none of the in-memory
-versions is used; without it they all stay here, for one process.
+throttle's windows, each grant's daily send allowance (`Allowance`) and the sends waiting for a
+person (`tools.pending.PendingStore`). With `REDIS_URL` every one of them goes through Redis
+(`gateway.redis`) and none of the in-memory versions is used; without it they all stay here, for
+one process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
+from tools.allowance import Allowance, MemoryAllowance
 from tools.pending import MemoryPendingStore, PendingStore
 from tools.rate_limit import KeyedRateLimiter, Pacer
 
@@ -42,6 +44,7 @@ class SharedState:
     pending: PendingStore
     # None: the throttle keeps its windows in this process (and loads `limits` only when first used).
     throttle_storage: Storage | None
+    allowance: Allowance
     # Readiness checks by name: `/readyz` answers 503 naming the one that fails.
     checks: dict[str, Check]
     start: Callable[[], Awaitable[None]] = field(default=_nothing)
@@ -65,5 +68,6 @@ def build_shared_state(
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),
         pending=MemoryPendingStore(),
         throttle_storage=None,
+        allowance=MemoryAllowance(),
         checks={"store": store.ping},
     )

@@ -21,6 +21,8 @@ from landing.examples import (
     shown_api_key,
     tools_call_request,
 )
+from oauth.choices import SEND_OPTIONS
+from tools.grant import INBOXES_SENTENCE, NEW_NUMBERS_SENTENCE
 from tools.registry import ToolRegistry
 from tools.views import View
 
@@ -70,6 +72,9 @@ class LandingContent:
     chatgpt_tool_names: tuple[str, ...]
     quickstart_curl: str
     python_snippet: str
+    # The consent page's choices, each as (what it is, the sentence the page explains it with).
+    choices: tuple[tuple[str, str], ...] = ()
+    send_policy: str = "confirm"
 
 
 def landing_content(settings: Settings, registry: ToolRegistry) -> LandingContent:
@@ -98,7 +103,15 @@ def landing_content(settings: Settings, registry: ToolRegistry) -> LandingConten
         chatgpt_tool_names=chatgpt,
         quickstart_curl=curl_command(mcp_url, quickstart, api_key),
         python_snippet=python_snippet(mcp_url, api_key),
+        choices=consent_choices(),
+        send_policy=settings.send_policy,
     )
+
+
+def consent_choices() -> tuple[tuple[str, str], ...]:
+    """What a person chooses at consent, in the consent page's own words (oauth/choices.py)."""
+    sends = tuple((f"{option.label}", option.sentence) for option in SEND_OPTIONS)
+    return (("Which inboxes", INBOXES_SENTENCE), *sends, ("New numbers", NEW_NUMBERS_SENTENCE))
 
 
 def tool_doc(

@@ -1,4 +1,4 @@
-"""The consent page: who is asking, for what, and the one field the user fills in, their API key.
+"""The consent page: who is asking, for what, the user's API key, then what the assistant may do.
 
 The page is the only place a user's OpenPhone key is typed. It is never cached, never framed, has no
 CORS, runs only this server's own script (the theme toggle it shares with the landing page, from
@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse
 
 from gateway.edge.auth import MAX_API_KEY_CHARS
 from landing.templating import Templates, static_url
+from oauth.choices import ChoicesView
 from oauth.registration import RegisteredClient
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
 
@@ -75,38 +76,48 @@ def page_headers(nonce: str, redirect_uri: str | None) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FormPage:
+    """What every step of the consent form carries: where it posts, for whom, and its single-use request."""
+
+    action: str
+    client: RegisteredClient
+    redirect_uri: str
+    request_token: str
+    csrf: str
+    error: str | None = None
+    status_code: int = 200
+
+
 class ConsentPages:
     """Renders the consent and error pages for a site served under `public_path`."""
 
     def __init__(self, public_path: str) -> None:
         self._site = {"static": static_url(public_path), "home": f"{public_path}/"}
 
-    def consent(
-        self,
-        *,
-        action: str,
-        client: RegisteredClient,
-        redirect_uri: str,
-        request_token: str,
-        csrf: str,
-        scopes: tuple[str, ...],
-        error: str | None = None,
-        status_code: int = 200,
-    ) -> HTMLResponse:
+    def consent(self, form: FormPage, scopes: tuple[str, ...]) -> HTMLResponse:
+        """The first step: who is asking, the scopes, and the key."""
+        return self._form("consent.html", form, scopes=scope_choices(scopes), max_key_chars=MAX_API_KEY_CHARS)
+
+    def choices(self, form: FormPage, view: ChoicesView) -> HTMLResponse:
+        """The second step: the workspace's inboxes and the send choices (`oauth.choices`)."""
+        return self._form("consent_choices.html", form, view=view)
+
+    def _form(self, template: str, form: FormPage, **context: object) -> HTMLResponse:
         nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get("consent.html").render(
+        html = _TEMPLATES.get(template).render(
             nonce=nonce,
-            action=action,
-            client_name=client.display_name,
-            redirect_host=urlsplit(redirect_uri).netloc,
-            request_token=request_token,
-            csrf=csrf,
-            scopes=scope_choices(scopes),
-            error=error,
-            max_key_chars=MAX_API_KEY_CHARS,
+            action=form.action,
+            client_name=form.client.display_name,
+            redirect_host=urlsplit(form.redirect_uri).netloc,
+            request_token=form.request_token,
+            csrf=form.csrf,
+            error=form.error,
+            **context,
             **self._site,
         )
-        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
+        headers = page_headers(nonce, form.redirect_uri)
+        return HTMLResponse(html, status_code=form.status_code, headers=headers)
 
     def error(self, message: str, status_code: int = 400, return_url: str | None = None) -> HTMLResponse:
         """The error page; `return_url` adds a link back to the client, followed only by the user."""

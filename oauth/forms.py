@@ -16,7 +16,8 @@ from gateway.transports.http import read_body
 from oauth.errors import InvalidRequest
 
 FORM: Final = "application/x-www-form-urlencoded"
-MAX_FORM_FIELDS: Final = 64
+# The consent choices step posts one field per ticked inbox (at most MAX_GRANT_INBOXES) besides its own.
+MAX_FORM_FIELDS: Final = 128
 
 
 def media_type(request: Request) -> str:

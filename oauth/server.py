@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Final
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from gateway.edge.auth import is_api_key_shaped
@@ -27,10 +28,11 @@ from oauth.authorization import (
     single_values,
     validate,
 )
+from oauth.choices import ChoiceError, choices_view, parse_choices
 from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
 from oauth.confirm_page import HolderCookie
-from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
+from oauth.consent import CSRF_COOKIE, ConsentPages, FormPage, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
 from oauth.forms import client_ip as _client_ip
@@ -40,14 +42,17 @@ from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
 from oauth.revocation import RevocationEndpoint
-from oauth.sealing import Sealer, TokenType
+from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, TokenEndpoint, unavailable_headers
 from tools.api import OpenPhone
 from tools.errors import OpenPhoneError
+from tools.resources import PhoneNumber
 from tools.scopes import OPTIONAL_SCOPES
 
+# The client's name as sealed for audit lines.
+CLIENT_NAME_CHARS: Final = 64
 OPEN_CORS: Final = {
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, POST, OPTIONS",
@@ -159,14 +164,10 @@ class AuthorizationServer:
             )
         csrf = new_csrf_token()
         token = self._seal_consent(authorization, csrf)
-        response = self._pages.consent(
-            action=self._endpoints.authorization,
-            client=authorization.client,
-            redirect_uri=authorization.redirect_uri,
-            request_token=token,
-            csrf=csrf,
-            scopes=authorization.scope,
+        form = FormPage(
+            self._endpoints.authorization, authorization.client, authorization.redirect_uri, token, csrf
         )
+        response = self._pages.consent(form, authorization.scope)
         self._set_csrf_cookie(response, csrf)
         return response
 
@@ -213,35 +214,70 @@ class AuthorizationServer:
         redirect_uri = claims.redirect_uri or ""
         if fields.get("action") != "allow":
             return self._redirect_error(redirect_uri, AccessDenied("the user denied access"), claims.state)
+        if claims.key:
+            # The second step: the key was checked on the first and rides sealed in this request.
+            return await self._choose(claims, pairs)
         granted = _granted(claims.scope, [value for name, value in pairs if name == "scope"])
         api_key = fields.get("api_key", "").strip()
-        problem = await self._check_key(api_key)
-        if problem is not None:
-            client = await self._clients.find(claims.cid)
-            csrf = new_csrf_token()
-            retry = claims.model_copy(update={"jti": csrf, "exp": int(time.time() + self._lifetimes.consent)})
-            page = self._pages.consent(
-                action=self._endpoints.authorization,
-                client=client,
-                redirect_uri=redirect_uri,
-                request_token=self._sealer.seal(retry),
-                csrf=csrf,
-                scopes=claims.scope,
-                error=problem,
-                status_code=400,
+        try:
+            numbers = await self._read_numbers(api_key)
+        except _KeyProblem as problem:
+            error = str(problem)
+            return await self._step(
+                claims,
+                lambda form: self._pages.consent(replace(form, error=error, status_code=400), claims.scope),
             )
-            self._set_csrf_cookie(page, csrf)
-            return page
+        checked = claims.model_copy(
+            update={"key": api_key, "sub": self._keys.fingerprint(api_key), "scope": granted}
+        )
+        return await self._choices_page(checked, numbers)
+
+    async def _choices_page(
+        self, claims: Claims, numbers: list[PhoneNumber], error: str | None = None, status_code: int = 200
+    ) -> Response:
+        """The choices step, whose single-use request seals the checked key."""
+        view = choices_view(numbers)
+        return await self._step(
+            claims,
+            lambda form: self._pages.choices(replace(form, error=error, status_code=status_code), view),
+        )
+
+    async def _step(self, claims: Claims, render: Callable[[FormPage], HTMLResponse]) -> Response:
+        """A consent form page under a fresh single-use request (new CSRF token, new expiry)."""
+        client = await self._clients.find(claims.cid)
+        csrf = new_csrf_token()
+        step = claims.model_copy(update={"jti": csrf, "exp": int(time.time() + self._lifetimes.consent)})
+        form = FormPage(
+            self._endpoints.authorization, client, claims.redirect_uri or "", self._sealer.seal(step), csrf
+        )
+        page = render(form)
+        self._set_csrf_cookie(page, csrf)
+        return page
+
+    async def _choose(self, claims: Claims, pairs: list[tuple[str, str]]) -> Response:
+        """The grant the person chose, sealed into the authorization code; or the page again, saying why."""
+        try:
+            numbers = await self._read_numbers(claims.key)
+        except _KeyProblem as problem:
+            return self._pages.error(f"{problem} Start connecting again from your app.")
+        try:
+            grant = parse_choices(pairs, [number.id for number in numbers])
+        except ChoiceError as exc:
+            return await self._choices_page(claims, numbers, str(exc), status_code=400)
+        client = await self._clients.find(claims.cid)
+        redirect_uri = claims.redirect_uri or ""
         code = self._sealer.new_claims(
             TokenType.CODE,
             aud=claims.aud,
-            sub=self._keys.fingerprint(api_key),
+            sub=claims.sub,
             cid=claims.cid,
-            scope=granted,
-            key=api_key,
+            scope=claims.scope,
+            key=claims.key,
             lifetime=self._lifetimes.code,
             redirect_uri=redirect_uri,
             code_challenge=claims.code_challenge,
+            grd=grant,
+            cnm=client.display_name[:CLIENT_NAME_CHARS],
         )
         location = redirect_location(
             redirect_uri,
@@ -250,21 +286,22 @@ class AuthorizationServer:
         response = RedirectResponse(location, status_code=303, headers=NO_STORE)
         response.delete_cookie(CSRF_COOKIE, path=self._endpoints_path("/authorize"))
         # Issue 23: this browser's person holds the key, so its confirmation pages need not ask for it.
-        self._holder.set(response, self._keys.fingerprint(api_key))
+        self._holder.set(response, self._keys.fingerprint(claims.key))
         return response
 
-    async def _check_key(self, api_key: str) -> str | None:
-        """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the user."""
+    async def _read_numbers(self, api_key: str) -> list[PhoneNumber]:
+        """The key's numbers (GET /v1/phone-numbers), which also checks the key; else `_KeyProblem`."""
         if not is_api_key_shaped(api_key):
-            return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
+            raise _KeyProblem("Paste your OpenPhone API key (OpenPhone: Settings > API).")
         api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
         try:
-            await api.list_phone_numbers()
+            return await api.list_phone_numbers()
         except OpenPhoneError as exc:
             if exc.status in (401, 403):
-                return "OpenPhone rejected this API key. Check it and paste it again."
-            return "OpenPhone could not be reached to check the key. Wait a moment and press Allow again."
-        return None
+                raise _KeyProblem("OpenPhone rejected this API key. Check it and paste it again.") from None
+            raise _KeyProblem(
+                "OpenPhone could not be reached to check the key. Wait a moment and press Continue again."
+            ) from None
 
     # RFC 6749 §3.2 and RFC 7009 -----------------------------------------------------------------
 
@@ -339,6 +376,10 @@ class AuthorizationServer:
         """The error sent back once the user has acted on the consent page."""
         location = self._error_location(redirect_uri, error, state)
         return RedirectResponse(location, status_code=303, headers=NO_STORE)
+
+
+class _KeyProblem(Exception):
+    """The key cannot be used; the message tells the person what to do."""
 
 
 def _document(body: dict[str, Any]) -> Handler:

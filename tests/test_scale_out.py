@@ -44,6 +44,10 @@ def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
         REFRESH_GRACE_SECONDS="1",
         OPENPHONE_RATE_LIMIT="5",
         OAUTH_RATE_LIMIT="10000",
+        # The sends here test delivery across machines, not guardrails: the key sends as a script would.
+        SEND_POLICY="allow",
+        SEND_DAILY_LIMIT="1000",
+        SEND_NEW_NUMBERS="true",
     ) as running:
         yield running
 

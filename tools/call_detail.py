@@ -74,6 +74,7 @@ async def _not_requested(part: BaseModel) -> BaseModel:
 async def get_call(args: CallIdArgs, context: ToolContext) -> CallDetail:
     api = context.openphone
     call = await api.get_call(args.call_id)
+    context.sends.check_inbox_of(call.phone_number_id, "This call")
     answered = was_answered(call)
     summary = summary_part(api, call.id) if answered else _not_requested(not_answered_summary())
     voicemail = (

@@ -50,6 +50,7 @@ class RecordingsResult(Wire):
 
 
 async def get_call_recordings(args: CallIdArgs, context: ToolContext) -> RecordingsResult:
+    await context.sends.check_call(context.openphone, args.call_id)
     try:
         recordings = await context.openphone.get_recordings(args.call_id)
     except OpenPhoneError as exc:
@@ -117,6 +118,7 @@ class VoicemailResult(VoicemailPart):
 
 async def get_voicemail(args: CallIdArgs, context: ToolContext) -> VoicemailResult:
     """A 404 means "no voicemail" only for a call that exists, so that case reads the call too."""
+    await context.sends.check_call(context.openphone, args.call_id)
     part = await voicemail_part(context.openphone, args.call_id)
     if part.availability == "none":
         await context.openphone.get_call(args.call_id)

@@ -223,6 +223,7 @@ async def summary_part(api: OpenPhoneAPI, call_id: str) -> CallSummaryResult:
 
 
 async def get_call_summary(args: GetCallSummaryArgs, context: ToolContext) -> CallSummaryResult:
+    await context.sends.check_call(context.openphone, args.call_id)
     return await summary_part(context.openphone, args.call_id)
 
 

@@ -28,7 +28,27 @@ class SendRule(StrEnum):
 
 DEFAULT_DAILY_LIMIT: Final = 20  # recipients per window
 MAX_DAILY_LIMIT: Final = 1000  # recipients per window; also bounds the counter's entries per grant
+# Inboxes a grant may name one by one (more: grant every inbox); bounds the sealed tokens' size.
+MAX_GRANT_INBOXES: Final = 50
+_INBOX_ID_CHARS: Final = 32  # OpenPhone ids are "PN" and 8 characters
 _DIGEST_CHARS: Final = 16  # hex characters of the grant digest in access lines (64 bits)
+
+# Each choice in one sentence, as the consent page and the landing page explain it.
+INBOXES_SENTENCE: Final = (
+    "The assistant sees and uses only the inboxes you pick here; every other number stays invisible to it."
+)
+SEND_SENTENCES: Final = {
+    SendRule.CONFIRM: "Each text waits until you confirm it yourself, seeing the text and every recipient.",
+    SendRule.ALLOWANCE: (
+        "The assistant may text up to this many recipients in any 24 hours without asking; past that, "
+        "nothing is sent."
+    ),
+    SendRule.DENY: "The assistant can read but can never send a text.",
+}
+NEW_NUMBERS_SENTENCE: Final = (
+    "Unless you allow it, the assistant can text only numbers your inbox has already exchanged messages "
+    "with, so a message it reads cannot make it text strangers."
+)
 
 
 class Grant(BaseModel):
@@ -36,7 +56,7 @@ class Grant(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    inboxes: tuple[str, ...] | None = None
+    inboxes: tuple[str, ...] | None = Field(default=None, max_length=MAX_GRANT_INBOXES)
     send: SendRule = SendRule.CONFIRM
     daily_limit: int = Field(default=DEFAULT_DAILY_LIMIT, ge=1, le=MAX_DAILY_LIMIT)
     new_numbers: bool = False
@@ -47,6 +67,8 @@ class Grant(BaseModel):
         # Issue 23, "Bad input": a grant with no inbox is refused rather than silently useless.
         if inboxes is not None and not inboxes:
             raise ValueError("a grant must name at least one inbox")
+        if inboxes is not None and any(not 0 < len(inbox) <= _INBOX_ID_CHARS for inbox in inboxes):
+            raise ValueError(f"an inbox id has 1 to {_INBOX_ID_CHARS} characters")
         return None if inboxes is None else tuple(sorted(set(inboxes)))
 
     def allows_inbox(self, inbox_id: str) -> bool:

@@ -124,7 +124,9 @@ class GetMessageArgs(Arguments):
 
 
 async def get_message(args: GetMessageArgs, context: ToolContext) -> Message:
-    return await context.openphone.get_message(args.id)
+    message = await context.openphone.get_message(args.id)
+    context.sends.check_inbox_of(message.phone_number_id, "This message")
+    return message
 
 
 GET_MESSAGE = Tool(
@@ -274,14 +276,20 @@ class ConversationPage(Wire):
 
 
 async def list_conversations(args: ListConversationsArgs, context: ToolContext) -> ConversationPage:
+    sends = context.sends
+    if args.inboxes is not None:
+        inboxes = [await sends.inbox_id(context.openphone, inbox) for inbox in args.inboxes]
+    else:
+        inboxes = list(context.grant.inboxes or ())
     page = await context.openphone.list_conversations(
-        list(args.inboxes or ()),
+        inboxes,
         max_results=args.max_results,
         updated_after=iso(args.updated_after),
         updated_before=iso(args.updated_before),
         page_token=args.page_token,
     )
-    return ConversationPage(conversations=page.data, next_page_token=page.next_page_token)
+    conversations = sends.granted(page.data, lambda conversation: conversation.phone_number_id)
+    return ConversationPage(conversations=conversations, next_page_token=page.next_page_token)
 
 
 LIST_CONVERSATIONS = Tool(

@@ -18,15 +18,16 @@ class PhoneNumberList(Wire):
 
 
 async def list_phone_numbers(args: NoArguments, context: ToolContext) -> PhoneNumberList:
-    return PhoneNumberList(phone_numbers=await context.openphone.list_phone_numbers())
+    numbers = await context.openphone.list_phone_numbers()
+    return PhoneNumberList(phone_numbers=context.sends.granted(numbers, lambda number: number.id))
 
 
 LIST_PHONE_NUMBERS = Tool(
     name="list-phone-numbers",
     title="List phone numbers",
     description=(
-        "List your workspace's OpenPhone numbers (inboxes) with their ids (PN…), names and users. "
-        "Use one as `from` or `inbox` in the other tools."
+        "List your workspace's OpenPhone numbers (inboxes) this connection may use, with their ids "
+        "(PN…), names and users. Use one as `from` or `inbox` in the other tools."
     ),
     input_model=NoArguments,
     output_model=PhoneNumberList,
@@ -44,8 +45,11 @@ async def get_phone_number(args: GetPhoneNumberArgs, context: ToolContext) -> Ph
     """By id, OpenPhone's get-by-id; by number, the workspace's list (naming its numbers if none match)."""
     api = context.openphone
     if is_inbox_id(args.inbox):
+        await context.sends.inbox_id(api, args.inbox)
         return await api.get_phone_number(args.inbox)
-    return await api.resolve_inbox(args.inbox)
+    number = await api.resolve_inbox(args.inbox)
+    context.sends.check_inbox_of(number.id, f"The number {args.inbox}")
+    return number
 
 
 GET_PHONE_NUMBER = Tool(

@@ -17,10 +17,10 @@ looser, than the rule the person chose.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import anyio
 from pydantic import BaseModel
@@ -31,6 +31,8 @@ from tools.grant import Grant, SendRule
 
 if TYPE_CHECKING:
     from tools.api import OpenPhoneAPI
+
+ItemT = TypeVar("ItemT")
 
 AUDIT_ID_BYTES: Final = 12
 # Requests in flight when a bulk send checks its recipients' threads.
@@ -123,6 +125,27 @@ class Sends:
                 f"{self.grant.describe_inboxes()}."
             )
         return inbox_id
+
+    def granted(self, items: Iterable[ItemT], inbox_of: Callable[[ItemT], str | None]) -> list[ItemT]:
+        """The items of inboxes the grant allows (an item of no known inbox only under every inbox)."""
+        if self.grant.inboxes is None:
+            return list(items)
+        return [
+            item for item in items if (inbox := inbox_of(item)) is not None and self.grant.allows_inbox(inbox)
+        ]
+
+    def check_inbox_of(self, inbox_id: str | None, what: str) -> None:
+        """Refuse a record (`what`, e.g. "This message") of an inbox outside the grant."""
+        if self.grant.inboxes is not None and (inbox_id is None or not self.grant.allows_inbox(inbox_id)):
+            raise ToolError(
+                f"{what} belongs to an inbox this connection may not use. It was granted: "
+                f"{self.grant.describe_inboxes()}."
+            )
+
+    async def check_call(self, api: OpenPhoneAPI, call_id: str) -> None:
+        """Refuse a call of an inbox outside the grant (read first only when the grant names inboxes)."""
+        if self.grant.inboxes is not None:
+            self.check_inbox_of((await api.get_call(call_id)).phone_number_id, "This call")
 
     async def _sender(self, api: OpenPhoneAPI, inbox: str) -> str:
         """A sender the grant allows: as given under a grant of every inbox (nothing to look up)."""

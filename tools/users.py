@@ -25,7 +25,9 @@ class Member(User):
     inboxes: list[Inbox] = Field(description="The OpenPhone numbers (inboxes) this user is a user of.")
 
 
-def _member(user: User, numbers: list[PhoneNumber]) -> Member:
+def _member(user: User, numbers: list[PhoneNumber], context: ToolContext) -> Member:
+    """The user with the inboxes they belong to, of those the grant allows."""
+    numbers = context.sends.granted(numbers, lambda number: number.id)
     inboxes = [
         Inbox(id=number.id, number=number.number, name=number.name)
         for number in numbers
@@ -44,7 +46,7 @@ async def list_users(args: PageOf50, context: ToolContext) -> MemberPage:
     page = await api.list_users(max_results=args.max_results, page_token=args.page_token)
     numbers = await api.phone_numbers()
     return MemberPage(
-        users=[_member(user, numbers) for user in page.data], next_page_token=page.next_page_token
+        users=[_member(user, numbers, context) for user in page.data], next_page_token=page.next_page_token
     )
 
 
@@ -69,7 +71,7 @@ class GetUserArgs(Arguments):
 
 async def get_user(args: GetUserArgs, context: ToolContext) -> Member:
     api = context.openphone
-    return _member(await api.get_user(args.user_id), await api.phone_numbers())
+    return _member(await api.get_user(args.user_id), await api.phone_numbers(), context)
 
 
 GET_USER = Tool(

@@ -138,6 +138,7 @@ class ProtocolCore:
         allowance: Allowance | None = None,
     ) -> None:
         self._registry = registry
+        # None: a core built alone (tests, tools) counts in this process.
         self._allowance = allowance or MemoryAllowance()
         self._held = HeldSends(confirmations, registry, openphone, region, self._allowance, _audit_send)
         self._count_tool_call = count_tool_call or _ignore_outcome

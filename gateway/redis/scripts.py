@@ -41,6 +41,8 @@ class Scripts:
         self._spend: AsyncScript = client.register_script(_source("spend_once"))
         self._settle: AsyncScript = client.register_script(_source("settle_pending"))
         self._delete_if: AsyncScript = client.register_script(_source("delete_if"))
+        self._reserve: AsyncScript = client.register_script(_source("reserve_allowance"))
+        self._client = client
 
     async def redeem_code(self, family: str, nonce: str, code_ttl_ms: int, family_ttl_ms: int) -> bool:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
@@ -84,3 +86,20 @@ class Scripts:
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""
         return int(await self._pace(keys=[f"pace:{key_id}"], args=[interval_ms, max_wait_ms]))
+
+    async def reserve_allowance(
+        self, grant_key: str, reservation_id: str, count: int, limit: int, window_ms: int
+    ) -> tuple[bool, int, int]:
+        """(granted, remaining, ms): see `scripts/reserve_allowance.lua`."""
+        granted, remaining, when = await self._reserve(
+            keys=[_allowance_key(grant_key)], args=[reservation_id, count, limit, window_ms]
+        )
+        return int(granted) == 1, int(remaining), int(when)
+
+    async def refund_allowance(self, grant_key: str, members: list[str]) -> None:
+        """Drop reserved entries; one ZREM is atomic, and dropping one twice drops nothing more."""
+        await self._client.zrem(_allowance_key(grant_key), *members)
+
+
+def _allowance_key(grant_key: str) -> str:
+    return f"allow:{{{grant_key}}}"

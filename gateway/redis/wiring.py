@@ -8,6 +8,7 @@ from limits.aio.storage import RedisStorage
 
 from gateway.keys import ServerKeys
 from gateway.protocol.inflight import InFlightCalls
+from gateway.redis.allowance import RedisAllowance
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
 from gateway.redis.pacer import RedisPacer
@@ -66,6 +67,7 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
         pacer=pacer,
         pending=RedisPendingStore(clients.commands, scripts, keys.derive("pending-send")),
         throttle_storage=throttle_storage,
+        allowance=RedisAllowance(scripts, keys.derive("send-allowance")[0]),
         checks={"redis": store.ping},
         start=start,
         aclose=aclose,

@@ -27,7 +27,7 @@ import orjson
 
 from tests.benchmarks.sse_client import SSESession, UnexpectedStatus
 from tests.benchmarks.throughput import EXPECTED_IN_RESULT, TOOL, handshake_call
-from tests.oauth.flow import exchange, tokens_for
+from tests.oauth.flow import SEND_FREELY, exchange, tokens_for
 
 CALL_CONNECTIONS: Final = 16
 SSE_SESSIONS: Final = 40
@@ -98,7 +98,8 @@ class Credentials:
 
 async def first_grant(url: str) -> Credentials:
     async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_SECONDS) as web:
-        client, tokens = await tokens_for(web)
+        # The soak sends without asking: a sign-in choosing a daily allowance and new numbers.
+        client, tokens = await tokens_for(web, choices=SEND_FREELY)
     return Credentials(client["client_id"], tokens["access_token"], tokens["refresh_token"])
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.operations.logs import JSONFormatter, RequestIdFilter
-from tests.conftest import SCRIPT_SENDING, free_port, make_settings, serve
-from tests.oauth.flow import tokens_for
+from tests.conftest import free_port, make_settings, serve
+from tests.oauth.flow import SEND_FREELY, tokens_for
 from tools.sandbox import SANDBOX_API_KEY
 from tools.sandbox import data as seed
 
@@ -32,14 +32,14 @@ HEX_ID_FIELDS = ("request_id", "principal", "session")
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=1000, **SCRIPT_SENDING)
+    settings = make_settings(free_port(), sandbox=True, oauth_rate_limit=1000)
     yield from serve(create_app(settings), settings.port)
 
 
 async def test_a_full_session_logs_no_secret(server_url: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     async with httpx.AsyncClient(base_url=server_url, timeout=10, follow_redirects=False) as web:
-        client, tokens = await tokens_for(web)
+        client, tokens = await tokens_for(web, choices=SEND_FREELY)
         bearer = {"authorization": f"Bearer {tokens['access_token']}", "accept": "application/json"}
         send = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": BODY}
         for name, arguments in (

@@ -22,17 +22,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from oauth.consent import ConsentPages
+from oauth.consent import ConsentPages, FormPage
 from oauth.registration import RegisteredClient
 from tests.browser import OpenPage, WatchedPage
 from tests.conftest import serve
 from tests.landing.conftest import Gateway
 from tests.oauth.flow import Pkce, authorize_params, register
 from tools.sandbox import SANDBOX_API_KEY
+from tools.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
 
 CALLBACK_PATH: Final = "/callback"
+# The README shows the consent page's choices with this picture.
+README_SCREENSHOT: Final = Path(__file__).resolve().parents[2] / "landing" / "static" / "consent-choices.png"
 _NONCE: Final = re.compile(r'<script nonce="([^"]+)">')
 _STYLESHEET: Final = re.compile(r'<link rel="stylesheet" href="([^"]*)">')
 # A data: favicon, so the browser asks the catcher for nothing but the callback.
@@ -91,6 +94,8 @@ async def test_allowing_with_the_sandbox_key_lands_on_the_client_redirect_uri(
     catcher.queries.clear()
     await page.fill("#api_key", SANDBOX_API_KEY)
     await page.click('button[name="action"][value="allow"]')
+    await expect(page.locator("#choices")).to_be_visible()
+    await page.click('button[name="action"][value="allow"]')
     await page.wait_for_url(f"{catcher.redirect_uri}?*")
     assert len(catcher.queries) == 1
     caught = catcher.queries[0]
@@ -100,6 +105,84 @@ async def test_allowing_with_the_sandbox_key_lands_on_the_client_redirect_uri(
     assert caught["code"] != ""
     assert watched.csp_violations == []
     assert watched.console_errors == []
+
+
+async def _choices_page(gateway: Gateway, catcher: Catcher, open_page: OpenPage) -> WatchedPage:
+    """The second step, reached in the browser with the sandbox key."""
+    watched = await _open_consent(gateway, catcher, open_page)
+    await watched.page.fill("#api_key", SANDBOX_API_KEY)
+    await watched.page.click('button[name="action"][value="allow"]')
+    await expect(watched.page.locator("#choices")).to_be_visible()
+    return watched
+
+
+async def test_the_choices_step_lists_the_workspaces_numbers_read_with_the_key(
+    gateway: Gateway, catcher: Catcher, open_page: OpenPage
+) -> None:
+    watched = await _choices_page(gateway, catcher, open_page)
+    inboxes = watched.page.locator('input[name="inbox"]')
+    assert [await box.get_attribute("value") for box in await inboxes.all()] == [
+        seed.MAIN_LINE_ID,
+        seed.SUPPORT_LINE_ID,
+    ]
+    assert await watched.page.is_checked('input[name="send"][value="confirm"]')
+    assert not await watched.page.is_checked('input[name="new_numbers"]')
+    assert watched.csp_violations == []
+
+
+async def test_the_key_is_carried_only_sealed_between_the_steps(
+    gateway: Gateway, catcher: Catcher, open_page: OpenPage
+) -> None:
+    """Issue 23: never a plain hidden field, never the URL: only the encrypted request token."""
+    watched = await _choices_page(gateway, catcher, open_page)
+    html = await watched.page.content()
+    assert SANDBOX_API_KEY not in html
+    assert SANDBOX_API_KEY not in watched.page.url
+    hidden = watched.page.locator('#choices input[type="hidden"]')
+    assert sorted([await field.get_attribute("name") or "" for field in await hidden.all()]) == [
+        "csrf",
+        "request",
+    ]
+
+
+async def test_choosing_no_inbox_is_refused_on_the_page(
+    gateway: Gateway, catcher: Catcher, open_page: OpenPage
+) -> None:
+    watched = await _choices_page(gateway, catcher, open_page)
+    catcher.queries.clear()
+    await watched.page.check('input[name="inboxes"][value="chosen"]')
+    await watched.page.click('button[name="action"][value="allow"]')
+    await expect(watched.page.locator("p.error[role=alert]")).to_have_text(
+        "Choose at least one inbox, or allow every inbox."
+    )
+    assert catcher.queries == []
+
+
+async def test_the_chosen_inboxes_and_allowance_reach_the_client_as_a_code(
+    gateway: Gateway, catcher: Catcher, open_page: OpenPage
+) -> None:
+    watched = await _choices_page(gateway, catcher, open_page)
+    page = watched.page
+    catcher.queries.clear()
+    await page.check('input[name="inboxes"][value="chosen"]')
+    await page.check(f'input[name="inbox"][value="{seed.MAIN_LINE_ID}"]')
+    await page.check('input[name="send"][value="allowance"]')
+    await page.fill("#daily_limit", "5")
+    await page.click('button[name="action"][value="allow"]')
+    await page.wait_for_url(f"{catcher.redirect_uri}?*")
+    assert [sorted(query) for query in catcher.queries] == [["code", "iss", "state"]]
+    assert watched.csp_violations == []
+
+
+async def test_a_screenshot_of_the_choices_is_saved_for_the_readme(
+    gateway: Gateway, catcher: Catcher, open_page: OpenPage
+) -> None:
+    watched = await _choices_page(gateway, catcher, open_page)
+    page = watched.page
+    await page.check('input[name="inboxes"][value="chosen"]')
+    await page.check(f'input[name="inbox"][value="{seed.MAIN_LINE_ID}"]')
+    await page.locator(".card").screenshot(path=str(README_SCREENSHOT))
+    assert README_SCREENSHOT.stat().st_size > 0
 
 
 async def test_denying_lands_on_the_client_redirect_uri_with_access_denied(
@@ -178,14 +261,14 @@ def test_under_a_public_url_path_the_consent_and_error_pages_find_the_stylesheet
     """Both pages answer `{path}/authorize`; their stylesheet resolves to `{path}/static/site.css`."""
     page_url = "https://gw.example.test/openphone/authorize?client_id=x"
     pages = ConsentPages("/openphone")
-    consent = pages.consent(
+    form = FormPage(
         action="https://gw.example.test/openphone/authorize",
         client=RegisteredClient(client_id="x", redirect_uris=("https://app.example.test/cb",)),
         redirect_uri="https://app.example.test/cb",
         request_token="r",
         csrf="c",
-        scopes=("messages:read",),
     )
+    consent = pages.consent(form, ("messages:read",))
     error = pages.error("Nothing was shared.")
     resolved = [
         urljoin(page_url, href)

@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -16,6 +16,8 @@ from tools.sandbox import SANDBOX_API_KEY
 from tools.scopes import OPTIONAL_SCOPES
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"
+# The choices of a sign-in that sends without asking, to anyone, up to 100 recipients a day.
+SEND_FREELY = [("inboxes", "all"), ("send", "allowance"), ("daily_limit", "100"), ("new_numbers", "yes")]
 _HIDDEN = re.compile(r'<input type="hidden" name="(request|csrf)" value="([^"]*)">')
 _ACTION = re.compile(r'<form method="post" action="([^"]*)">')
 
@@ -70,7 +72,7 @@ async def open_consent(web: httpx.AsyncClient, params: dict[str, str]) -> Consen
     return ConsentForm(action.group(1), hidden["request"], hidden["csrf"])
 
 
-async def submit(
+async def submit_key(
     web: httpx.AsyncClient,
     form: ConsentForm,
     *,
@@ -79,6 +81,7 @@ async def submit(
     scopes: tuple[str, ...] | None = None,
     csrf: str | None = None,
 ) -> httpx.Response:
+    """The first step: the scopes and the key; a good key answers the choices page."""
     fields: dict[str, str | list[str]] = {
         "request": form.request,
         "csrf": form.csrf if csrf is None else csrf,
@@ -87,6 +90,47 @@ async def submit(
         "action": action,
     }
     return await web.post(urlsplit(form.action).path, data=fields)
+
+
+def choices_form(page: httpx.Response) -> ConsentForm | None:
+    """The form of the choices step, when `page` is that step."""
+    if page.status_code not in (200, 400) or 'id="choices"' not in page.text:
+        return None
+    hidden = dict(_HIDDEN.findall(page.text))
+    action = _ACTION.search(page.text)
+    assert action is not None
+    return ConsentForm(action.group(1), hidden["request"], hidden["csrf"])
+
+
+async def submit_choices(
+    web: httpx.AsyncClient, form: ConsentForm, choices: list[tuple[str, str]] | None = None
+) -> httpx.Response:
+    """The second step: `choices` as the form fields (the page's defaults when None)."""
+    fields = [("request", form.request), ("csrf", form.csrf), ("action", "allow")]
+    fields += choices if choices is not None else [("inboxes", "all"), ("send", "confirm")]
+    return await web.post(
+        urlsplit(form.action).path,
+        content=urlencode(fields),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+async def submit(
+    web: httpx.AsyncClient,
+    form: ConsentForm,
+    *,
+    api_key: str = SANDBOX_API_KEY,
+    action: str = "allow",
+    scopes: tuple[str, ...] | None = None,
+    csrf: str | None = None,
+    choices: list[tuple[str, str]] | None = None,
+) -> httpx.Response:
+    """Both steps, the second with `choices` (the defaults when None); a refused first step as it is."""
+    first = await submit_key(web, form, api_key=api_key, action=action, scopes=scopes, csrf=csrf)
+    step = choices_form(first)
+    if step is None or first.status_code != 200:
+        return first
+    return await submit_choices(web, step, choices)
 
 
 def redirect_query(response: httpx.Response) -> dict[str, str]:
@@ -106,13 +150,16 @@ async def exchange(web: httpx.AsyncClient, **form: str) -> httpx.Response:
 
 
 async def tokens_for(
-    web: httpx.AsyncClient, ticked: tuple[str, ...] | None = None
+    web: httpx.AsyncClient,
+    ticked: tuple[str, ...] | None = None,
+    choices: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A registered public client and the token response of a full consent (`ticked`: write scopes kept)."""
+    """A registered public client and the token response of a full consent (`ticked`: write scopes
+    kept; `choices`: the second step's fields, the page's defaults when None)."""
     client = await register(web)
     pkce = Pkce.new()
     form = await open_consent(web, authorize_params(client["client_id"], pkce))
-    code = redirect_query(await submit(web, form, scopes=ticked))["code"]
+    code = redirect_query(await submit(web, form, scopes=ticked, choices=choices))["code"]
     response = await exchange(
         web,
         grant_type="authorization_code",

@@ -774,6 +774,6 @@ async def test_an_unreachable_openphone_shows_the_page_again_with_a_retry_hint()
     assert response.status_code == 400
     assert "location" not in response.headers
     assert (
-        "OpenPhone could not be reached to check the key. Wait a moment and press Allow again."
+        "OpenPhone could not be reached to check the key. Wait a moment and press Continue again."
         in response.text
     )

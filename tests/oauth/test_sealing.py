@@ -25,6 +25,8 @@ from oauth.authorization import MAX_STATE_CHARS
 from oauth.errors import InvalidToken, OAuthError
 from oauth.registration import MAX_CLIENT_ID_CHARS, MAX_URI_CHARS
 from oauth.sealing import JTI_BYTES, MAX_TOKEN_CHARS, Claims, Sealer, TokenType
+from oauth.server import CLIENT_NAME_CHARS
+from tools.grant import MAX_GRANT_INBOXES, Grant
 from tools.scopes import SCOPES
 
 KEY_A = b"\x01" * 32
@@ -169,7 +171,8 @@ class TestSizes:
     def test_the_largest_values_the_endpoints_accept_fit_in_every_token(self, typ: TokenType) -> None:
         """Review #4: accepted sizes once overflowed the cap and answered 500; JSON escapes count double.
 
-        The consent request carries the state and no key; a code carries the key and the redirect URI.
+        The consent request carries the state, and on its second step the key too; a code carries
+        the key, the redirect URI and the grant; every token after it the grant and the client's name.
         """
         issuer = "https://" + "g" * 180 + ".example.test"
         sealer = Sealer(ServerKeys((KEY_A,)), issuer, FakeClock())
@@ -181,12 +184,14 @@ class TestSizes:
             cid="c" * MAX_CLIENT_ID_CHARS,
             # Room for a catalogue that grows: every scope, plus ten more of twenty characters.
             scope=(*SCOPES, *(f"future-scope-{n:02}:read" for n in range(10))),
-            key="" if consent else '"' * MAX_API_KEY_CHARS,
+            key='"' * MAX_API_KEY_CHARS,
             lifetime=LIFETIME,
             fam=secrets.token_urlsafe(JTI_BYTES),
             redirect_uri="u" * MAX_URI_CHARS,
             code_challenge="x" * 43,
             state='"' * MAX_STATE_CHARS if consent else None,
+            grd=Grant(inboxes=tuple(f"PN{n:02}" + "x" * 28 for n in range(MAX_GRANT_INBOXES))),
+            cnm='"' * CLIENT_NAME_CHARS,
         )
         assert sealer.open(sealer.seal(claims), typ) == claims
 

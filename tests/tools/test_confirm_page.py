@@ -97,6 +97,9 @@ async def sign_in_in_the_browser(server: LiveServer, page: Page, catcher: Any) -
         await page.goto(f"{server.url}/authorize?{urlencode(params)}")
         await page.fill("#api_key", SANDBOX_API_KEY)
         await page.click('button[name="action"][value="allow"]')
+        # The choices step; its defaults: every inbox, ask before each send.
+        await expect(page.locator("#choices")).to_be_visible()
+        await page.click('button[name="action"][value="allow"]')
         await page.wait_for_url(f"{redirect_uri}?*")
         tokens = await http.post(
             "/token",
