@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.conftest import LiveServer
-from tests.tools.views.conftest import HostedView, OpenView, gateway_call
+from tests.tools.views.conftest import SCREENSHOTS, HostedView, OpenView, gateway_call
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
 
@@ -24,9 +24,15 @@ SEND: Final = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content
 ONLY_SCRIPTS: Final = "allow-scripts"
 
 
-async def open_held(open_view: OpenView, server: LiveServer) -> HostedView:
+async def open_held(open_view: OpenView, server: LiveServer, theme: str = "light") -> HostedView:
     return await open_view(
-        "send", "send-message", SEND, server=server, declares_apps=True, frame_sandbox=ONLY_SCRIPTS
+        "send",
+        "send-message",
+        SEND,
+        theme=theme,
+        server=server,
+        declares_apps=True,
+        frame_sandbox=ONLY_SCRIPTS,
     )
 
 
@@ -34,15 +40,18 @@ def sent(sandbox: SandboxState) -> list[str]:
     return [message["text"] for message in sandbox.sent_messages]
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
 async def test_the_view_shows_sender_recipients_and_text(
-    open_view: OpenView, held_server: LiveServer, sandbox: SandboxState
+    open_view: OpenView, held_server: LiveServer, sandbox: SandboxState, theme: str
 ) -> None:
-    hosted = await open_held(open_view, held_server)
+    hosted = await open_held(open_view, held_server, theme)
     await expect(hosted.frame.locator("h1")).to_have_text("Send this text?")
     await expect(hosted.frame.locator("dd.sender")).to_have_text(seed.MAIN_LINE_NUMBER)
     await expect(hosted.frame.locator("ul.recipients li")).to_have_text([seed.JORDAN_NUMBER])
     await expect(hosted.frame.locator("p.text")).to_have_text("The van is on its way.")
     assert await hosted.watched.page.get_attribute("#view", "sandbox") == ONLY_SCRIPTS
+    await hosted.wait_until_sized()
+    await hosted.watched.page.locator("#view").screenshot(path=SCREENSHOTS / f"send-{theme}.png")
     assert sent(sandbox) == []
     assert hosted.watched.console_errors == []
     assert hosted.watched.csp_violations == []
