@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.conftest import LiveServer
+from tests.conftest import OTHER_API_KEY, LiveServer
 from tests.tools.views.conftest import SCREENSHOTS, HostedView, OpenView, gateway_call
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
@@ -147,3 +147,40 @@ async def test_a_handshake_client_declaring_mcp_apps_gets_the_token_through_its_
         result = (await http.post("/mcp", json=call, headers=headers | session)).json()["result"]
     assert result["_meta"]["openphone/confirmation"]["recipients"] == [seed.JORDAN_NUMBER]
     assert sent(sandbox) == []
+
+
+async def test_a_token_used_with_another_key_sends_nothing(
+    held_server: LiveServer, sandbox: SandboxState
+) -> None:
+    held = await gateway_call(held_server, "send-message", SEND, declares_apps=True)
+    token = held["_meta"]["openphone/confirmation"]["token"]
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "confirm-send", "arguments": {"token": token, "decision": "send"}},
+    }
+    headers = held_server.headers(OTHER_API_KEY) | {"accept": "application/json"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        result = (await http.post(f"{held_server.url}/mcp", json=call, headers=headers)).json()["result"]
+    assert result["content"][0]["text"] == "This confirmation belongs to another sign-in. Nothing was sent."
+    assert sent(sandbox) == []
+
+
+async def test_send_in_the_bulk_view_sends_to_every_recipient_once(
+    open_view: OpenView, held_server: LiveServer, sandbox: SandboxState
+) -> None:
+    bulk = {
+        "from": seed.MAIN_LINE_NUMBER,
+        "to": [seed.JORDAN_NUMBER, seed.PRIYA_NUMBER],
+        "content": "Closed Friday.",
+    }
+    hosted = await open_view(
+        "bulk", "bulk-messages", bulk, server=held_server, declares_apps=True, frame_sandbox=ONLY_SCRIPTS
+    )
+    await expect(hosted.frame.locator("ul.recipients li")).to_have_text(
+        [seed.JORDAN_NUMBER, seed.PRIYA_NUMBER]
+    )
+    await hosted.frame.get_by_role("button", name="Send").click()
+    await expect(hosted.frame.locator(".outcome")).to_have_text("Sent.")
+    assert sent(sandbox) == ["Closed Friday.", "Closed Friday."]
