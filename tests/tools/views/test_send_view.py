@@ -64,6 +64,7 @@ async def test_send_in_the_view_sends_exactly_one_message(
     await hosted.frame.get_by_role("button", name="Send").click()
     await expect(hosted.frame.locator(".outcome")).to_have_text("Sent.")
     assert sent(sandbox) == ["The van is on its way."]
+    assert sandbox.requests.count(("POST", "/v1/messages")) == 1
     assert [call["params"]["name"] for call in await hosted.requests("tools/call")] == ["confirm-send"]
 
 
