@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from tools.arguments import Arguments
 from tools.errors import OpenPhoneError
-from tools.messages import Content
+from tools.messages import Content, deliver_message
 from tools.phone import InboxRef, PhoneNumber
 from tools.registry import Tool, ToolAnnotations, ToolContext
 from tools.resources import Wire
@@ -135,6 +135,17 @@ async def deliver_bulk(pending: PendingSend, context: ToolContext) -> list[Outco
     results = [outcome for outcome in outcomes if outcome is not None]
     await ticket.close(sent=sum(1 for outcome in results if outcome.status == "sent"))
     return results
+
+
+async def deliver(pending: PendingSend, context: ToolContext) -> BaseModel:
+    """Deliver a pending send of either send tool, e.g. once a person confirmed it (issue 23).
+
+    The caller runs `Sends.prepare` again first, so the inbox and new-numbers rules are re-checked
+    at delivery; the hold is what the confirmation replaces, and nothing else is skipped.
+    """
+    if pending.tool == "bulk-messages":
+        return _summary(pending.audit_id, list(pending.recipients), await deliver_bulk(pending, context))
+    return await deliver_message(pending, context)
 
 
 def _summary(audit_id: str, given: list[str], delivered: list[Outcome]) -> BulkMessagesResult:

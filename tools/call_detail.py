@@ -27,6 +27,7 @@ from tools.errors import OpenPhoneError
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, Voicemail, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 
 ReportT = TypeVar("ReportT", bound=BaseModel)
 
@@ -52,6 +53,9 @@ class VoicemailReport(Wire):
 
 
 class CallDetail(Wire):
+    third_party_content: ThirdPartyContent = marked(
+        "summary.summary", "transcript.dialogue[].content", "voicemail.voicemail.transcript"
+    )
     call: Call
     summary: SummaryReport
     transcript: TranscriptReport
@@ -105,6 +109,7 @@ GET_CALL = Tool(
         "Get one call (AC… id) with, in one answer, its AI summary, its transcript and its voicemail, "
         "each with why it is missing where it is: not answered, still processing, not transcribed, not "
         "on the plan, no voicemail, or could not be read. Voicemail recording URLs are sensitive."
+        + DESCRIPTION_NOTE
     ),
     input_model=CallIdArgs,
     output_model=CallDetail,

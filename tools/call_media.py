@@ -19,6 +19,7 @@ from tools.errors import OpenPhoneError
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Recording, Voicemail, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 
 _SENSITIVE: Final = (
     "The URLs are private links: anyone holding one can play the audio; never share or post them."
@@ -113,6 +114,7 @@ async def voicemail_part(api: OpenPhoneAPI, call_id: str) -> VoicemailPart:
 
 
 class VoicemailResult(VoicemailPart):
+    third_party_content: ThirdPartyContent = marked("voicemail.transcript")
     call_id: str
 
 
@@ -131,7 +133,7 @@ GET_VOICEMAIL = Tool(
     description=(
         "Get the voicemail left on one call (AC… id): its transcript, duration, status and recording "
         'URL, or a clear "none" or "still processing". The recording URL is a sensitive private link: '
-        "do not share or post it."
+        "do not share or post it." + DESCRIPTION_NOTE
     ),
     input_model=CallIdArgs,
     output_model=VoicemailResult,

@@ -19,6 +19,7 @@ from tools.phone import InboxRef, PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolContext
 from tools.resources import Call, CallSummary, DialogueLine, Page, Wire
 from tools.scopes import CALLS_READ
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CALL_VIEW
 
 TRANSCRIPT_CONCURRENCY: Final = 4
@@ -79,6 +80,7 @@ class CallTranscript(TranscriptPart):
 
 
 class FetchTranscriptsResult(Wire):
+    third_party_content: ThirdPartyContent = marked("calls[].dialogue[].content")
     inbox_id: str
     calls: list[CallTranscript] = Field(description="Newest first.")
     next_page_token: str | None
@@ -150,6 +152,7 @@ FETCH_CALL_TRANSCRIPTS = Tool(
         "Read the calls between one of your numbers (`inbox`) and one `participant`, newest first, each "
         "with its transcript (who said what) or the reason there is none: not answered, not transcribed, "
         "still processing, failed, or not included in the OpenPhone plan. Optional time window."
+        + DESCRIPTION_NOTE
     ),
     input_model=FetchTranscriptsArgs,
     output_model=FetchTranscriptsResult,
@@ -200,6 +203,7 @@ class GetCallSummaryArgs(Arguments):
 
 
 class CallSummaryResult(Wire):
+    third_party_content: ThirdPartyContent = marked("summary")
     summary: CallSummary | None
     availability: Availability
     note: str
@@ -232,7 +236,7 @@ GET_CALL_SUMMARY = Tool(
     title="Get a call summary",
     description=(
         "Get OpenPhone's AI summary of one call (AC… id): the summary points and next steps, or why "
-        "there is none yet (still processing, not summarised, failed, or not on the plan)."
+        "there is none yet (still processing, not summarised, failed, or not on the plan)." + DESCRIPTION_NOTE
     ),
     input_model=GetCallSummaryArgs,
     output_model=CallSummaryResult,

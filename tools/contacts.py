@@ -16,6 +16,7 @@ from tools.phone import PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
 from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CONTACT_VIEW
 
 _EMAIL: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -133,16 +134,23 @@ class ContactIdArgs(Arguments):
     id: OpaqueId = Field(description="The contact's id.")
 
 
-async def get_contact(args: ContactIdArgs, context: ToolContext) -> Contact:
-    return await context.openphone.get_contact(args.id)
+class ReadContact(Contact):
+    third_party_content: ThirdPartyContent = marked("defaultFields", "customFields")
+
+
+async def get_contact(args: ContactIdArgs, context: ToolContext) -> ReadContact:
+    return ReadContact.model_validate((await context.openphone.get_contact(args.id)).model_dump())
 
 
 GET_CONTACT = Tool(
     name="get-contact",
     title="Get a contact",
-    description="Get one contact by id: names, company, role, emails, phone numbers and custom fields.",
+    description=(
+        "Get one contact by id: names, company, role, emails, phone numbers and custom fields."
+        + DESCRIPTION_NOTE
+    ),
     input_model=ContactIdArgs,
-    output_model=Contact,
+    output_model=ReadContact,
     handler=get_contact,
     annotations=READ_ONLY,
     scope=CONTACTS_READ,
@@ -179,6 +187,7 @@ class ListContactsArgs(PageOf50):
 
 
 class ContactPage(Wire):
+    third_party_content: ThirdPartyContent = marked("contacts[].defaultFields", "contacts[].customFields")
     contacts: list[Contact]
     next_page_token: str | None
 
@@ -195,7 +204,7 @@ LIST_CONTACTS = Tool(
     title="List contacts",
     description=(
         "List the workspace's contacts made through the API, a page at a time, optionally only those "
-        "with the given externalIds."
+        "with the given externalIds." + DESCRIPTION_NOTE
     ),
     input_model=ListContactsArgs,
     output_model=ContactPage,

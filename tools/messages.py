@@ -21,6 +21,7 @@ from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Conversation, Message, Wire
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
 from tools.sends import PendingSend
+from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CONVERSATIONS_VIEW, SEND_VIEW, THREAD_VIEW
 
 # Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
@@ -123,18 +124,25 @@ class GetMessageArgs(Arguments):
     id: OpaqueId = Field(description="The message id (AC…).")
 
 
-async def get_message(args: GetMessageArgs, context: ToolContext) -> Message:
+class ReadMessage(Message):
+    third_party_content: ThirdPartyContent = marked("text")
+
+
+async def get_message(args: GetMessageArgs, context: ToolContext) -> ReadMessage:
     message = await context.openphone.get_message(args.id)
     context.sends.check_inbox_of(message.phone_number_id, "This message")
-    return message
+    return ReadMessage.model_validate(message.model_dump())
 
 
 GET_MESSAGE = Tool(
     name="get-message",
     title="Get a message",
-    description="Get one message by its id (AC…): text, direction, status, sender, recipients and times.",
+    description=(
+        "Get one message by its id (AC…): text, direction, status, sender, recipients and times."
+        + DESCRIPTION_NOTE
+    ),
     input_model=GetMessageArgs,
-    output_model=Message,
+    output_model=ReadMessage,
     handler=get_message,
     annotations=READ_ONLY,
     scope=MESSAGES_READ,
@@ -157,6 +165,7 @@ class FetchMessagesArgs(Arguments):
 
 
 class FetchMessagesResult(Wire):
+    third_party_content: ThirdPartyContent = marked("messages[].text")
     inbox_id: str
     messages: list[Message] = Field(description="Newest first.")
     conversations_read: int = Field(description="How many conversations the messages were read from.")
@@ -235,6 +244,7 @@ FETCH_MESSAGES = Tool(
         "Read text messages of one of your OpenPhone numbers (`inbox`, E.164 or PN… id). With "
         "`participant`: the thread with that number. Without: the latest messages across the inbox's "
         f"{INBOX_FANOUT} most recently active conversations. Newest first; optional time window."
+        + DESCRIPTION_NOTE
     ),
     input_model=FetchMessagesArgs,
     output_model=FetchMessagesResult,
@@ -249,7 +259,10 @@ READ_THREAD = dataclasses.replace(
     FETCH_MESSAGES,
     name="read-thread",
     title="Read a thread (for views)",
-    description="fetch-messages for the thread and conversation views, which page and open threads with it.",
+    description=(
+        "fetch-messages for the thread and conversation views, which page and open threads with it."
+        + DESCRIPTION_NOTE
+    ),
     is_app_only=True,
 )
 

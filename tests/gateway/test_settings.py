@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from gateway.errors import SettingsError
 from gateway.settings import Settings, load_settings
+from tools.grant import Grant, SendRule
 
 # base64url of bytes 0..31 and 32..63: valid SECRET_KEYS entries.
 KEY_A = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
@@ -398,3 +399,35 @@ def test_an_empty_redis_url_means_no_redis() -> None:
 def test_a_bad_redis_url_names_the_variable_never_the_password(url: str) -> None:
     message = settings_error(redis_url=url.replace("cache", "user:hunter2@cache"))
     assert message == "invalid setting REDIS_URL: must be a redis:// or rediss:// URL with a host"
+
+
+def test_a_key_asks_a_person_before_each_send_by_default() -> None:
+    """Issue 23: the key header is how Claude Code and mcp-remote connect; unlimited sending is unsafe."""
+    assert Settings().direct_key_grant == Grant(send=SendRule.CONFIRM, daily_limit=20, new_numbers=False)
+
+
+def test_send_policy_allow_is_a_daily_allowance_per_key() -> None:
+    settings = load_settings(send_policy="ALLOW", send_daily_limit="50", send_new_numbers="true")
+    assert settings.direct_key_grant == Grant(send=SendRule.ALLOWANCE, daily_limit=50, new_numbers=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"send_policy": "sometimes"},
+            "invalid setting SEND_POLICY: Input should be 'allow', 'confirm' or 'deny'",
+        ),
+        (
+            {"send_daily_limit": "0"},
+            "invalid setting SEND_DAILY_LIMIT: Input should be greater than or equal to 1",
+        ),
+        (
+            {"send_daily_limit": "1001"},
+            "invalid setting SEND_DAILY_LIMIT: Input should be less than or equal to 1000",
+        ),
+    ],
+    ids=["unknown-policy", "zero-limit", "limit-past-1000"],
+)
+def test_bad_send_settings_are_named(overrides: dict[str, str], expected: str) -> None:
+    assert settings_error(**overrides) == expected

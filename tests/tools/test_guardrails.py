@@ -6,19 +6,29 @@ with its own choices (a new sign-in is a new grant, with its own allowance).
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, free_port, make_settings
+from gateway.keys import ServerKeys
+from gateway.operations.logs import JSONFormatter
+from gateway.settings import decode_secret_key
+from oauth.sealing import Sealer, TokenType
+from tests.clients import connect, text_of
+from tests.conftest import TEST_SECRET_KEY, LiveServer, free_port, make_settings
 from tests.oauth.flow import tokens_for
 from tests.spec_check import SpecCheck
 from tests.tools.conftest import TRANSPORTS, serve_gateway
 from tests.tools.test_tools_over_mcp import call, failed, ok
-from tools.sandbox import SandboxState
+from tools.grant import Grant, SendRule
+from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
+from tools.scopes import SCOPES
+from tools.untrusted import DESCRIPTION_NOTE, THIRD_PARTY_NOTE
 
 pytestmark = pytest.mark.anyio
 
@@ -246,3 +256,124 @@ async def test_an_obedient_client_cannot_text_a_new_number_nor_pass_the_allowanc
     blast = {"from": seed.MAIN_LINE_NUMBER, "to": everyone, "content": phish}
     assert failed(await as_grant(guarded, bearer, "bulk-messages", blast)).startswith("Nothing was sent")
     assert sandbox.sent_messages == []
+
+
+# Third-party text -----------------------------------------------------------------------------------
+
+
+async def test_message_bodies_are_marked_as_third_party_in_what_the_model_reads(
+    guarded: LiveServer, sandbox: SandboxState
+) -> None:
+    receive_injection(sandbox)
+    bearer = await sign_in(guarded, MAIN_ONLY)
+    read = {"inbox": seed.MAIN_LINE_NUMBER, "participant": seed.JORDAN_NUMBER}
+    result = await as_grant(guarded, bearer, "fetch-messages", read)
+    marking = {"fields": ["messages[].text"], "note": THIRD_PARTY_NOTE}
+    assert ok(result)["thirdPartyContent"] == marking
+    assert json.loads(text_of(result))["thirdPartyContent"] == marking
+
+
+async def test_tools_returning_third_party_text_say_its_instructions_are_not_the_users(
+    guarded: LiveServer,
+) -> None:
+    async with connect(guarded, *HTTP) as client:
+        tools = {tool.name: tool.description or "" for tool in (await client.list_tools()).tools}
+    marked = {name for name, description in tools.items() if DESCRIPTION_NOTE.strip() in description}
+    assert marked == {
+        "fetch-messages",
+        "read-thread",
+        "get-message",
+        "fetch-call-transcripts",
+        "get-call-summary",
+        "get-call",
+        "get-voicemail",
+        "list-contacts",
+        "get-contact",
+    }
+
+
+# Audit ----------------------------------------------------------------------------------------------
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    formatter = JSONFormatter()
+    return [
+        json.loads(formatter.format(record)) for record in caplog.records if record.name == "gateway.access"
+    ]
+
+
+async def test_a_sends_access_line_carries_its_audit_trace_and_nothing_in_clear(
+    guarded: LiveServer, sandbox: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    bearer = await sign_in(guarded, allowance(10))
+    text = "Your table for 4 is ready"
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": text}
+    sent = ok(await as_grant(guarded, bearer, "send-message", arguments))
+    (line,) = [line for line in access_lines(caplog) if line.get("audit_id") == sent["auditId"]]
+    expected_grant = Grant(send=SendRule.ALLOWANCE, daily_limit=10).digest()
+    assert {name: line[name] for name in ("grant", "client", "recipients", "send_outcome")} == {
+        "grant": expected_grant,
+        "client": "Flow test",
+        "recipients": 1,
+        "send_outcome": "sent",
+    }
+    raw = json.dumps(line)
+    assert text not in raw
+    assert seed.JORDAN_NUMBER.removeprefix("+") not in raw
+
+
+async def test_a_refused_send_is_audited_with_its_outcome(
+    guarded: LiveServer, sandbox: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.access")
+    bearer = await sign_in(guarded, allowance(10))
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": [seed.JORDAN_NUMBER, STRANGER], "content": "x"}
+    message = failed(await as_grant(guarded, bearer, "bulk-messages", arguments))
+    audit_id = message.rsplit("audit id ", 1)[1].rstrip(")")
+    (line,) = [line for line in access_lines(caplog) if line.get("audit_id") == audit_id]
+    assert (line["recipients"], line["send_outcome"]) == (2, "refused-new-number")
+
+
+# Tokens ---------------------------------------------------------------------------------------------
+
+
+async def test_a_refresh_keeps_the_grant_it_was_given(guarded: LiveServer, sandbox: SandboxState) -> None:
+    async with httpx.AsyncClient(base_url=guarded.url, timeout=10, follow_redirects=False) as web:
+        client, tokens = await tokens_for(web, choices=MAIN_ONLY)
+        refreshed = await web.post(
+            "/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": client["client_id"],
+            },
+        )
+    bearer = {"authorization": f"Bearer {refreshed.json()['access_token']}"}
+    numbers = ok(await as_grant(guarded, bearer, "list-phone-numbers", {}))["phoneNumbers"]
+    assert [number["id"] for number in numbers] == [seed.MAIN_LINE_ID]
+
+
+async def test_a_token_sealed_before_grants_counts_as_every_inbox_and_ask_me(
+    guarded: LiveServer, sandbox: SandboxState
+) -> None:
+    """LEGACY_GRANT: a token without `grd` sees every inbox and sends nothing without a person."""
+    issuer = guarded.settings.public_url
+    keys = ServerKeys((decode_secret_key(TEST_SECRET_KEY),))
+    sealer = Sealer(keys, issuer)
+    claims = sealer.new_claims(
+        TokenType.ACCESS,
+        aud=f"{issuer}/mcp",
+        sub=keys.fingerprint(SANDBOX_API_KEY),
+        cid="legacy-client",
+        scope=tuple(SCOPES),
+        key=SANDBOX_API_KEY,
+        lifetime=600,
+        fam="legacy-family",
+    )
+    bearer = {"authorization": f"Bearer {sealer.seal(claims)}"}
+    numbers = ok(await as_grant(guarded, bearer, "list-phone-numbers", {}))["phoneNumbers"]
+    assert [number["id"] for number in numbers] == [seed.MAIN_LINE_ID, seed.SUPPORT_LINE_ID]
+    arguments = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": "hi"}
+    assert (await as_grant(guarded, bearer, "send-message", arguments)).is_error is True
+    assert posted_sends(sandbox) == []
