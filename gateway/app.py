@@ -24,10 +24,12 @@ from gateway.operations.drain import Drain
 from gateway.operations.health import Readiness, healthz
 from gateway.operations.metrics import Metrics, MetricsEndpoint
 from gateway.operations.request_log import annotate_current
+from gateway.protocol.confirmation import Confirmations
 from gateway.protocol.core import ProtocolCore, ServerInfo
 from gateway.protocol.inflight import InFlightCalls
 from gateway.settings import Settings
 from gateway.shared_state import SharedState, build_shared_state
+from gateway.transports.features_memo import FeaturesMemo
 from gateway.transports.http import render_http_error
 from gateway.transports.legacy_sse import LegacySSE
 from gateway.transports.session_bus import SessionBus
@@ -37,6 +39,7 @@ from landing.page import landing_routes
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
+from oauth.confirm_page import ConfirmPage, HolderCookie
 from oauth.endpoints import Endpoints
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
@@ -151,6 +154,9 @@ def create_app(
     openphone = build_openphone(settings, metrics, shared.pacer, upstream, key_checks)
     endpoints = Endpoints.from_settings(settings)
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
+    secure_cookies = settings.public_url.startswith("https://")
+    holder = HolderCookie(keys, settings.public_path, int(settings.refresh_token_seconds), secure_cookies)
+    throttle = Throttle(settings.oauth_rate_limit, shared.throttle_storage)
     oauth = AuthorizationServer(
         endpoints=endpoints,
         keys=keys,
@@ -164,10 +170,12 @@ def create_app(
             refresh_grace=settings.refresh_grace_seconds,
         ),
         public_path=settings.public_path,
-        secure_cookies=settings.public_url.startswith("https://"),
-        throttle=Throttle(settings.oauth_rate_limit, shared.throttle_storage),
+        secure_cookies=secure_cookies,
+        throttle=throttle,
+        holder=holder,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
+    confirmations = Confirmations(shared.pending, keys, settings.public_url)
     core = ProtocolCore(
         registry,
         server_info(),
@@ -175,8 +183,12 @@ def create_app(
         shared.cancel,
         openphone,
         settings.default_phone_region,
+        confirmations,
         metrics.count_tool_call,
         shared.allowance,
+    )
+    confirm_page = ConfirmPage(
+        confirmations, core.deliver, keys, holder, throttle, settings.public_path, secure_cookies
     )
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
     authenticator = Authenticator(settings, keys, verifier, key_checks)
@@ -197,7 +209,7 @@ def create_app(
         MESSAGES_PATH: _LegacyPost(legacy, RESOURCE_PATH),
         **{path: _LegacyPost(legacy, SSE_PATH) for path in SSE_MESSAGES_PATHS},
     }
-    streamable = StreamableHTTP(core, authenticator, legacy)
+    streamable = StreamableHTTP(core, authenticator, legacy, FeaturesMemo(keys))
     mcp_routes: list[BaseRoute] = [
         Route(RESOURCE_PATH, streamable),
         Route(SSE_PATH, _LegacyStream(legacy), methods=["GET"]),
@@ -215,6 +227,7 @@ def create_app(
         Route(READY_PATH, Readiness(shared.checks, openphone.client, drain).respond, methods=["GET"]),
         Route(METRICS_PATH, MetricsEndpoint(metrics, metrics_token).respond, methods=["GET"]),
         *oauth.routes(),
+        *confirm_page.routes(),
         *landing_routes(settings, registry),
     ]
     known_paths = {route.path for route in routes if isinstance(route, Route)} | set(guarded_paths)

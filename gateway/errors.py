@@ -12,6 +12,7 @@ GatewayError
     ├── InvalidParams        -32602: the params fail the method's schema
     ├── InternalError        -32603: the server failed; never carries details
     ├── ResourceNotFound     -32002: resources/read of an unknown URI (before 2026-07-28)
+    ├── URLElicitationRequired  -32042: a person must finish a step at a URL first (2025-11-25)
     ├── HeaderMismatch       -32020: an HTTP routing header disagrees with the body (2026-07-28)
     └── UnsupportedProtocolVersion  -32022: the requested revision is not served (2026-07-28)
 
@@ -140,3 +141,10 @@ class ResourceNotFound(JSONRPCError):
     """Raised by resources/read for an unknown URI before 2026-07-28 (which uses -32602 instead)."""
 
     code = -32002
+
+
+class URLElicitationRequired(JSONRPCError):
+    """Raised when a tools/call waits for a person at a URL (2025-11-25 client/elicitation, SEP-1036);
+    `data.elicitations` lists the URL-mode requests. 2026-07-28 reserves the code and never reuses it."""
+
+    code = -32042

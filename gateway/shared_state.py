@@ -1,10 +1,11 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Six facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+Seven facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
 (`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`), the OAuth
-throttle's windows and each grant's daily send allowance (`Allowance`). With `REDIS_URL` every one
-of them goes through Redis (`gateway.redis`) and none of the in-memory versions is used; without it
-they all stay here, for one process.
+throttle's windows, each grant's daily send allowance (`Allowance`) and the sends waiting for a
+person (`tools.pending.PendingStore`). With `REDIS_URL` every one of them goes through Redis
+(`gateway.redis`) and none of the in-memory versions is used; without it they all stay here, for
+one process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
 from oauth.store import MemoryStore, Store
 from tools.allowance import Allowance, MemoryAllowance
+from tools.pending import MemoryPendingStore, PendingStore
 from tools.rate_limit import KeyedRateLimiter, Pacer
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class SharedState:
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
+    pending: PendingStore
     # None: the throttle keeps its windows in this process (and loads `limits` only when first used).
     throttle_storage: Storage | None
     allowance: Allowance
@@ -63,6 +66,7 @@ def build_shared_state(
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),
+        pending=MemoryPendingStore(),
         throttle_storage=None,
         allowance=MemoryAllowance(),
         checks={"store": store.ping},

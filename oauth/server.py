@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
@@ -19,7 +18,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from gateway.edge.auth import is_api_key_shaped
-from gateway.errors import HTTPError
 from gateway.keys import ServerKeys
 from gateway.transports.http import client_ip, read_body
 from oauth.authorization import (
@@ -33,9 +31,12 @@ from oauth.authorization import (
 from oauth.choices import ChoiceError, choices_view, parse_choices
 from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
+from oauth.confirm_page import HolderCookie
 from oauth.consent import CSRF_COOKIE, ConsentPages, FormPage, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
+from oauth.forms import media_type as _media_type
+from oauth.forms import read_form as _form
 from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
@@ -49,9 +50,6 @@ from tools.errors import OpenPhoneError
 from tools.resources import PhoneNumber
 from tools.scopes import OPTIONAL_SCOPES
 
-FORM: Final = "application/x-www-form-urlencoded"
-# The choices step posts one field per ticked inbox (at most MAX_GRANT_INBOXES) besides its own.
-MAX_FORM_FIELDS: Final = 128
 # The client's name as sealed for audit lines.
 CLIENT_NAME_CHARS: Final = 64
 OPEN_CORS: Final = {
@@ -81,7 +79,9 @@ class AuthorizationServer:
         public_path: str,
         secure_cookies: bool,
         throttle: Throttle,
+        holder: HolderCookie,
     ) -> None:
+        self._holder = holder
         self._endpoints = endpoints
         self._keys = keys
         self._sealer = Sealer(keys, endpoints.issuer)
@@ -284,6 +284,8 @@ class AuthorizationServer:
         )
         response = RedirectResponse(location, status_code=303, headers=NO_STORE)
         response.delete_cookie(CSRF_COOKIE, path=self._endpoints_path("/authorize"))
+        # Issue 23: this browser's person holds the key, so its confirmation pages need not ask for it.
+        self._holder.set(response, self._keys.fingerprint(claims.key))
         return response
 
     async def _read_numbers(self, api_key: str) -> list[PhoneNumber]:
@@ -399,24 +401,6 @@ def _oauth_error(exc: ProtocolError) -> Response:
         status_code=exc.status,
         headers={**OPEN_CORS, **NO_STORE, **exc.headers},
     )
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-async def _form(request: Request) -> list[tuple[str, str]]:
-    """An application/x-www-form-urlencoded body (RFC 6749 §3.2), bounded in size and fields."""
-    if _media_type(request) != FORM:
-        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
-    try:
-        body = await read_body(request.receive, request.headers)
-    except HTTPError as exc:
-        raise InvalidRequest("the body is too large") from exc
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidRequest("the body is not a valid form") from None
 
 
 def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:

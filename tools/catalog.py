@@ -12,6 +12,7 @@ from tools.bulk import BULK_MESSAGES
 from tools.call_detail import GET_CALL
 from tools.call_media import GET_CALL_RECORDINGS, GET_VOICEMAIL
 from tools.calls import FETCH_CALL_TRANSCRIPTS, GET_CALL_SUMMARY, LIST_CALLS
+from tools.confirm_send import CONFIRM_SEND
 from tools.contacts import (
     CREATE_CONTACT,
     DELETE_CONTACT,
@@ -49,6 +50,7 @@ OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     GET_USER,
     GET_PHONE_NUMBER,
     READ_THREAD,
+    CONFIRM_SEND,
 )
 TOOL_NAMES: Final = tuple(tool.name for tool in OPENPHONE_TOOLS)
 # What ChatGPT sees by default (the `CHATGPT_TOOLS` setting): the tasks its connectors are used for.

@@ -23,7 +23,7 @@ from tools.resources import Conversation, Message
 from tools.scopes import MESSAGES_READ, MESSAGES_WRITE
 from tools.sends import PendingSend
 from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
-from tools.views import CONVERSATIONS_VIEW, THREAD_VIEW
+from tools.views import CONVERSATIONS_VIEW, SEND_VIEW, THREAD_VIEW
 
 # Conversations read, and requests in flight, when fetch-messages reads a whole inbox.
 INBOX_FANOUT: Final = 10
@@ -114,6 +114,7 @@ SEND_MESSAGE: Tool[SendMessageArgs, BaseModel] = Tool(
     handler=send_message,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=True),
     scope=MESSAGES_WRITE,
+    view=SEND_VIEW,
 )
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from tools.budget import RESULT_BUDGET_BYTES, Budget, Fit, result_size, tool_result
 from tools.errors import ToolDeclarationError, ToolError
+from tools.pending import Decision, Status
 from tools.phone import DEFAULT_REGION
 from tools.views import View
 
@@ -41,6 +42,16 @@ async def no_progress(progress: float, total: float | None, message: str | None)
     """The reporter used when the caller passed no progressToken."""
 
 
+# A view's token and the person's decision -> the held send's status after it (None: refused) and the
+# CallToolResult of what happened (`gateway.protocol.confirmation`).
+SettleSend = Callable[[str, Decision], Awaitable[tuple[Status | None, dict[str, Any]]]]
+
+
+async def no_settling(token: str, decision: Decision) -> tuple[Status | None, dict[str, Any]]:
+    """The settler of a context that cannot settle held sends (a confirmed send being delivered)."""
+    raise ToolError("Held sends cannot be confirmed from here. Nothing was sent.")
+
+
 Audience = Literal["default", "chatgpt"]
 # OpenAI Apps SDK: `openai/toolInvocation/*` status texts are at most 64 characters.
 _STATUS_TEXT_MAX: Final = 64
@@ -54,6 +65,7 @@ class ToolContext:
     default region for national phone numbers, `report_progress` sends `notifications/progress`.
     `sends` is the caller's send guard: its grant (inboxes, send rule, new numbers), the id its
     allowance and pending sends are kept under, and the hooks every send goes through.
+    `settle_send` confirms or cancels the held send a view's token names (confirm-send).
     """
 
     openphone: OpenPhoneAPI
@@ -61,6 +73,7 @@ class ToolContext:
     sends: Sends
     report_progress: ProgressReporter = no_progress
     region: str = DEFAULT_REGION
+    settle_send: SettleSend = no_settling
 
     @property
     def grant(self) -> Grant:
@@ -101,7 +114,8 @@ class Tool(Generic[InT, OutT]):
 
     `scope` is the OAuth scope a caller needs; it is published as the tool's `securitySchemes`
     (OpenAI Apps SDK: top level, mirrored in `_meta` for older clients). `view`, when set, is the
-    MCP Apps view hosts render the result in; `is_app_only` marks a helper only views may call.
+    MCP Apps view hosts render the result in; `is_app_only` marks a helper only views may call;
+    `needs_view_token` marks one that acts only with a token the gateway gives views, never the model.
     `fit` shortens an answer over the size budget (tools/budget.py); without one, the answer must fit.
     """
 
@@ -116,6 +130,7 @@ class Tool(Generic[InT, OutT]):
     view: View | None = None
     is_app_only: bool = False
     fit: Fit | None = None
+    needs_view_token: bool = False
 
     def schemas(self) -> dict[str, Any]:
         """`inputSchema` and `outputSchema`: the JSON Schemas pydantic generates from the two models."""
@@ -279,9 +294,16 @@ class ToolRegistry:
 
 
 def _check_app_only(tool: Tool[Any, Any]) -> None:
-    """An app-only helper must only read: whatever a view can call, a hostile message could drive."""
+    """An app-only helper must only read: whatever a view can call, a hostile message could drive.
+
+    The one exception writes only with a token the model never sees (`needs_view_token`, confirm-send):
+    the token is in a held send's result `_meta`, for the view, so only the person's click can use it.
+    """
+    if tool.needs_view_token and not tool.is_app_only:
+        raise ToolDeclarationError(f"tool {tool.name!r} needs a view's token, so it must be app-only")
     # Every scope that only reads is named `<resource>:read` (tools/scopes.py).
-    if tool.is_app_only and not (tool.annotations.read_only and tool.scope.endswith(":read")):
+    is_reader = tool.annotations.read_only and tool.scope.endswith(":read")
+    if tool.is_app_only and not (is_reader or tool.needs_view_token):
         raise ToolDeclarationError(f"app-only tool {tool.name!r} must be read-only with a read scope")
 
 

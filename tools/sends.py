@@ -68,7 +68,9 @@ class SendAudit:
     outcome: str
 
 
-Hold = Callable[[PendingSend], Awaitable[BaseModel]]
+# None lets the send through (a send a person confirmed); a model stands in for the send; a hold may
+# also raise (`tools.pending.SendHeld`: the send waits for a person).
+Hold = Callable[[PendingSend], Awaitable[BaseModel | None]]
 AuditSink = Callable[[SendAudit], None]
 
 

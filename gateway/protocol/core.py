@@ -25,12 +25,23 @@ from gateway.errors import (
 )
 from gateway.operations.request_log import annotate_current
 from gateway.protocol import jsonrpc
+from gateway.protocol.client_features import NO_FEATURES, ClientFeatures
+from gateway.protocol.confirmation import Confirmations
+from gateway.protocol.held_sends import Deliver, HeldSends
 from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.protocol.principal import Principal
 from gateway.protocol.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.allowance import Allowance, MemoryAllowance
 from tools.api import OpenPhone
-from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
+from tools.pending import hold_for_a_person
+from tools.registry import (
+    Audience,
+    ProgressReporter,
+    ToolContext,
+    ToolRegistry,
+    error_result,
+    no_progress,
+)
 from tools.scopes import refusal
 from tools.sends import SendAudit, Sends
 
@@ -79,6 +90,8 @@ class Exchange:
 
     `emit` sends a notification related to this request, or is None when the transport cannot
     carry one (a client that accepts only JSON). `namespace` scopes request ids for cancellation.
+    `features` is what a handshake-era client declared at `initialize`, where the transport kept it
+    (2026-07-28 requests declare theirs in `_meta`).
     """
 
     principal: Principal
@@ -86,6 +99,7 @@ class Exchange:
     namespace: str
     emit: Emit | None = None
     audience: Audience = "default"
+    features: ClientFeatures = NO_FEATURES
 
 
 class _Params(BaseModel):
@@ -127,12 +141,14 @@ class ProtocolCore:
         cancel: Canceller,
         openphone: OpenPhone,
         region: str,
+        confirmations: Confirmations,
         count_tool_call: Callable[[str, str], None] | None = None,
         allowance: Allowance | None = None,
     ) -> None:
         self._registry = registry
         # None: a core built alone (tests, tools) counts in this process.
         self._allowance = allowance or MemoryAllowance()
+        self._held = HeldSends(confirmations, registry, openphone, region, self._allowance, _audit_send)
         self._count_tool_call = count_tool_call or _ignore_outcome
         self._openphone = openphone
         self._region = region
@@ -158,6 +174,11 @@ class ProtocolCore:
         }
         self._modern_methods: dict[str, Handler] = {"server/discover": self._discover, **shared}
 
+    @property
+    def deliver(self) -> Deliver:
+        """Sends a held send a person confirmed (the confirmation page uses it)."""
+        return self._held.deliver
+
     async def handle_request(self, request: jsonrpc.Request, exchange: Exchange) -> dict[str, Any] | None:
         """The JSON-RPC response to `request`, or None when it was cancelled."""
         methods = self._modern_methods if is_modern(exchange.revision) else self._handshake_methods
@@ -171,8 +192,8 @@ class ProtocolCore:
         if result is None:
             return None
         if is_modern(exchange.revision):
-            result["resultType"] = "complete"
-            result["_meta"] = {SERVER_INFO_META_KEY: self._info.implementation()}
+            result.setdefault("resultType", "complete")
+            result["_meta"] = {**result.get("_meta", {}), SERVER_INFO_META_KEY: self._info.implementation()}
             if request.method in CACHEABLE_METHODS:
                 result["ttlMs"] = CATALOGUE_TTL_MS
                 result["cacheScope"] = CATALOGUE_CACHE_SCOPE
@@ -306,6 +327,11 @@ class ProtocolCore:
             # Transports that can answer 403 refuse earlier (`missing_scope`); this is the fallback.
             self._outcome(exchange, tool.name, "refused")
             return error_result(refusal(tool.scope))
+        if is_modern(exchange.revision) and "requestState" in params:
+            # 2026-07-28 mrtr: the retry of a call whose send waited for the person.
+            result = await self._held.resume(params, principal, tool.name, parsed.arguments)
+            self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
+            return result
         context = ToolContext(
             openphone=self._openphone.for_key(principal.api_key, principal.fingerprint),
             principal_fingerprint=principal.fingerprint,
@@ -313,15 +339,20 @@ class ProtocolCore:
                 principal.grant,
                 principal.grant_id,
                 self._allowance,
+                hold=hold_for_a_person,
                 audit=_audit_send,
                 client_name=principal.client_name,
             ),
             report_progress=_progress_reporter(params, exchange),
             region=self._region,
+            settle_send=self._held.view_settler(principal),
         )
         with self._inflight.track(exchange.namespace, request_id) as scope:
             try:
-                result = await tool.run(parsed.arguments, context)
+                result = await self._held.run(tool, parsed.arguments, context, params, exchange)
+            except JSONRPCError:
+                self._outcome(exchange, tool.name, "held")
+                raise
             except Exception as exc:
                 # The request boundary: the caller learns only that the call failed, never why.
                 logger.error("tool %s failed with %s", tool.name, type(exc).__name__)

@@ -41,6 +41,8 @@ class Scripts:
         self._revoke: AsyncScript = client.register_script(_source("revoke"))
         self._pace: AsyncScript = client.register_script(_source("pace"))
         self._spend: AsyncScript = client.register_script(_source("spend_once"))
+        self._settle: AsyncScript = client.register_script(_source("settle_pending"))
+        self._delete_if: AsyncScript = client.register_script(_source("delete_if"))
         self._reserve: AsyncScript = client.register_script(_source("reserve_allowance"))
         self._client = client
 
@@ -76,6 +78,16 @@ class Scripts:
     async def spend_once(self, name: str, nonce: str, ttl_ms: int) -> bool:
         """True when `name` was not spent before, or was spent by this very call (same `nonce`)."""
         return int(await self._spend(keys=[f"once:{{{name}}}"], args=[nonce, ttl_ms])) == 1
+
+    async def settle_pending(self, record_key: str, grant_id: str, status: str) -> tuple[str, bytes | None]:
+        """("ok", the sealed record) when this call settled the pending send, else (the reason, None)."""
+        reply = await self._settle(keys=[record_key], args=[grant_id, status])
+        reason = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        return reason, reply[1] if len(reply) > 1 else None
+
+    async def delete_if(self, key: str, value: str) -> None:
+        """Delete `key` only while it holds `value`."""
+        await self._delete_if(keys=[key], args=[value])
 
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""

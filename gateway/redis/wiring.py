@@ -12,6 +12,7 @@ from gateway.redis.allowance import RedisAllowance
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
 from gateway.redis.pacer import RedisPacer
+from gateway.redis.pending import RedisPendingStore
 from gateway.redis.pubsub import Channel, PubSubHub
 from gateway.redis.revocations import RevocationMirror
 from gateway.redis.scripts import REVOCATIONS_CHANNEL, Scripts
@@ -84,6 +85,7 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
         bus=RedisSessionBus(sessions, clients.publisher, keys),
         cancel=cancellations.cancel,
         pacer=pacer,
+        pending=RedisPendingStore(clients.commands, scripts, keys.derive("pending-send")),
         throttle_storage=throttle_storage,
         allowance=RedisAllowance(scripts, keys.derive("send-allowance")[0]),
         checks={"redis": store.ping},

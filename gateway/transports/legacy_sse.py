@@ -30,6 +30,7 @@ from gateway.keys import ServerKeys
 from gateway.operations.drain import Drain
 from gateway.operations.request_log import annotate_current
 from gateway.protocol import jsonrpc
+from gateway.protocol.client_features import NO_FEATURES, ClientFeatures, read_features
 from gateway.protocol.core import Exchange, ProtocolCore
 from gateway.protocol.envelope import message_revision
 from gateway.protocol.principal import Principal
@@ -53,12 +54,14 @@ _BUSY: Final = "This session already has as many messages as it may hold; send a
 
 @dataclass(slots=True)
 class _Session:
-    """What one open stream remembers: its id and the revision its `initialize` settled on."""
+    """What one open stream remembers: its id, and the revision and client features its `initialize`
+    settled on (the features decide how a held send asks for confirmation)."""
 
     session_id: str
     principal: Principal
     audience: Audience
     revision: str = HANDSHAKE_REVISIONS[0]
+    features: ClientFeatures = NO_FEATURES
 
 
 class LegacySSE:
@@ -196,7 +199,12 @@ class LegacySSE:
     async def _handle(self, payload: Any, session: _Session, writer: EventWriter) -> None:
         if isinstance(payload, list):
             exchange = Exchange(
-                session.principal, session.revision, session.session_id, writer.message, session.audience
+                session.principal,
+                session.revision,
+                session.session_id,
+                writer.message,
+                session.audience,
+                session.features,
             )
             try:
                 answers = await self._core.handle_batch(payload, exchange)
@@ -218,7 +226,14 @@ class LegacySSE:
         except JSONRPCError as exc:
             request_id = message.id if isinstance(message, jsonrpc.Request) else jsonrpc.recover_id(item)
             return jsonrpc.failure(request_id, exc)
-        exchange = Exchange(session.principal, revision, session.session_id, writer.message, session.audience)
+        exchange = Exchange(
+            session.principal,
+            revision,
+            session.session_id,
+            writer.message,
+            session.audience,
+            session.features,
+        )
         if isinstance(message, jsonrpc.Notification):
             await self._core.handle_notification(message, exchange)
         if not isinstance(message, jsonrpc.Request):
@@ -226,6 +241,7 @@ class LegacySSE:
         response = await self._core.handle_request(message, exchange)
         if message.method == "initialize" and response is not None and "result" in response:
             session.revision = response["result"]["protocolVersion"]
+            session.features = read_features((message.params or {}).get("capabilities"))
         return response
 
 

@@ -1,8 +1,9 @@
 """The Streamable HTTP transport at `/mcp` (MCP 2025-03-26 and later; stateless 2026-07-28).
 
-Sessionless by design: no `Mcp-Session-Id` is handed out, so any instance answers any request and
-DELETE has nothing to end (405, as the spec allows). A request is answered with JSON unless the
-call sends a notification first (progress), in which case the response upgrades to an event
+Sessionless by design: any instance answers any request and DELETE has nothing to end (405, as the
+spec allows). The only `Mcp-Session-Id` handed out is a signed memo of what a client declared at
+`initialize`, held by the client, not the server (`features_memo.py`). A request is answered with
+JSON unless the call sends a notification first (progress), in which case the response upgrades to an event
 stream. GET opens the legacy HTTP+SSE stream for clients configured that way (no protocol version
 header), else 405.
 """
@@ -19,9 +20,11 @@ from gateway.errors import HTTPError, InvalidRequest, JSONRPCError
 from gateway.operations.request_log import annotate_current
 from gateway.protocol import jsonrpc
 from gateway.protocol.cancel_scope import CallScope
+from gateway.protocol.client_features import read_features
 from gateway.protocol.core import Exchange, ProtocolCore
 from gateway.protocol.envelope import field_value, message_revision, unsupported_revision
 from gateway.protocol.versions import HANDSHAKE_REVISIONS, UNHEADERED_REVISION, is_modern
+from gateway.transports.features_memo import SESSION_HEADER, FeaturesMemo
 from gateway.transports.gate import Gate
 from gateway.transports.http import (
     Accepts,
@@ -45,8 +48,11 @@ _MODERN_ERROR_STATUS: Final[Mapping[int, int]] = {-32601: 404, -32603: 200}
 class StreamableHTTP:
     """The ASGI endpoint behind `/mcp`."""
 
-    def __init__(self, core: ProtocolCore, authenticator: Gate, legacy: LegacySSE) -> None:
+    def __init__(
+        self, core: ProtocolCore, authenticator: Gate, legacy: LegacySSE, memo: FeaturesMemo
+    ) -> None:
         self._core = core
+        self._memo = memo
         self._auth = authenticator
         self._legacy = legacy
         self._watches = DisconnectWatches()
@@ -99,6 +105,7 @@ class StreamableHTTP:
                 principal.credential,
                 writer.message if writer is not None else None,
                 audience,
+                self._memo.read(headers.get(SESSION_HEADER), principal.credential),
             )
             scope = self._core.missing_scope(message, exchange)
             if scope is not None:
@@ -145,7 +152,18 @@ class StreamableHTTP:
                 response = await self._core.handle_request(message, exchange)
             finally:
                 self._watches.stop(scope)
-        await _reply(response, writer, accepts, is_modern(exchange.revision), send)
+        session = self._session_of(message, response, exchange)
+        await _reply(response, writer, accepts, is_modern(exchange.revision), send, session)
+
+    def _session_of(
+        self, message: jsonrpc.Request, response: dict[str, Any] | None, exchange: Exchange
+    ) -> dict[str, str]:
+        """The `Mcp-Session-Id` header an `initialize` answer carries (`FeaturesMemo`), if any."""
+        if message.method != "initialize" or response is None or "result" not in response:
+            return {}
+        declared = read_features((message.params or {}).get("capabilities"))
+        session_id = self._memo.issue(declared, exchange.principal.credential)
+        return {SESSION_HEADER: session_id} if session_id is not None else {}
 
 
 async def _reply(
@@ -154,13 +172,15 @@ async def _reply(
     accepts: Accepts,
     modern: bool,
     send: Send,
+    session: dict[str, str],
 ) -> None:
     streaming = writer is not None and writer.started
-    if not streaming and response is not None and accepts.json:
+    if not streaming and (response is not None and (accepts.json or session)):
+        # An answer naming a session is sent as JSON even to an event-stream-only client: the
+        # header must go out with the response's start (2025-03-26 transports: JSON is allowed).
         failed = modern and "error" in response
-        await send_json(
-            send, _MODERN_ERROR_STATUS.get(response["error"]["code"], 400) if failed else 200, response
-        )
+        status = _MODERN_ERROR_STATUS.get(response["error"]["code"], 400) if failed else 200
+        await send_json(send, status, response, session)
         return
     if writer is None:
         # Only JSON is accepted and there is no answer: the call was cancelled.
@@ -197,10 +217,11 @@ def _handshake_revision(value: str | None) -> str:
     raise unsupported_revision(value)
 
 
-async def send_json(send: Send, status: int, body: Any) -> None:
-    """A complete JSON response."""
+async def send_json(send: Send, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
+    """A complete JSON response (with `extra` headers)."""
     data = jsonrpc.encode(body)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    headers += [(name.encode(), value.encode("latin-1")) for name, value in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 

@@ -113,3 +113,10 @@ def post_tool_call(server: LiveServer, name: str, arguments: dict[str, Any]) -> 
     assert response.status_code == 200
     answer: dict[str, Any] = response.json()
     return answer
+
+
+@pytest.fixture(scope="session")
+def held_server(spec: SpecCheck) -> Iterator[LiveServer]:
+    """The gateway as a key-header caller meets it by default: every send waits for a person."""
+    settings = make_settings(free_port(), sandbox=True, send_policy="confirm", oauth_rate_limit=10_000)
+    yield from serve_gateway(settings, spec)

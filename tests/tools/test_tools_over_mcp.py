@@ -70,8 +70,8 @@ async def test_chatgpt_sees_its_subset_and_cannot_call_the_rest(tool_server: Liv
         tools = (await client.list_tools()).tools
         with pytest.raises(MCPError) as caught:
             await client.call_tool("delete-contact", {"id": seed.CONTACT_JORDAN_ID})
-    # Plus the app-only helper its views call, which ChatGPT hides from its model (`openai/visibility`).
-    assert {tool.name for tool in tools} == {*CHATGPT_TOOLS, "read-thread"}
+    # Plus the app-only helpers its views call, which ChatGPT hides from its model (`openai/visibility`).
+    assert {tool.name for tool in tools} == {*CHATGPT_TOOLS, "read-thread", "confirm-send"}
     assert caught.value.error.message == "Unknown tool: delete-contact"
 
 

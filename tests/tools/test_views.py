@@ -18,6 +18,7 @@ from tools.views import MIME_TYPE
 pytestmark = pytest.mark.anyio
 
 VIEW_URIS: Final = (
+    "ui://openphone/send.html",
     "ui://openphone/bulk.html",
     "ui://openphone/thread.html",
     "ui://openphone/call.html",
@@ -80,6 +81,7 @@ async def test_the_mcp_apps_and_chatgpt_keys_name_the_same_view(
         tools = (await client.list_tools()).tools
     with_view = {tool.name: tool.meta for tool in tools if tool.meta and "resourceUri" in tool.meta["ui"]}
     assert set(with_view) == {
+        "send-message",
         "bulk-messages",
         "fetch-messages",
         "fetch-call-transcripts",
@@ -97,14 +99,24 @@ async def test_the_mcp_apps_and_chatgpt_keys_name_the_same_view(
 async def test_tools_that_write_are_model_only_and_helpers_app_only(
     tool_server: LiveServer, transport: tuple[str, str]
 ) -> None:
-    """A view can never call a tool that sends, changes or deletes; only read-thread hides from the model."""
+    """A view can never call a tool that sends, changes or deletes, except confirm-send, which acts only
+    with the token a held send's result gives the view; it and read-thread hide from the model."""
     async with connect(tool_server, *transport, api_key=SANDBOX_API_KEY) as client:
         tools = (await client.list_tools()).tools
     visibility = {tool.name: (tool.meta or {})["ui"]["visibility"] for tool in tools}
     writers = {tool.name for tool in tools if tool.annotations and tool.annotations.read_only_hint is False}
-    assert writers == {"send-message", "bulk-messages", "create-contact", "update-contact", "delete-contact"}
-    assert {name for name, seen_by in visibility.items() if seen_by == ["model"]} == writers
-    assert {name for name, seen_by in visibility.items() if seen_by == ["app"]} == {"read-thread"}
+    assert writers == {
+        "send-message",
+        "bulk-messages",
+        "create-contact",
+        "update-contact",
+        "delete-contact",
+        "confirm-send",
+    }
+    model_only = {name for name, seen_by in visibility.items() if seen_by == ["model"]}
+    app_only = {name for name, seen_by in visibility.items() if seen_by == ["app"]}
+    assert model_only == writers - {"confirm-send"}
+    assert app_only == {"read-thread", "confirm-send"}
     helper = next(tool for tool in tools if tool.name == "read-thread")
     assert helper.meta is not None
     assert (helper.meta["openai/visibility"], helper.meta["securitySchemes"][0]["scopes"]) == (

@@ -105,5 +105,11 @@ BULK_VIEW: Final = View(
     name="bulk",
     title="Bulk send results",
     description="Shows each recipient's outcome of a bulk send and the totals; the model has them as text.",
-    html=document("Bulk send results", "bulk-view.js"),
+    html=document("Bulk send results", "confirm.js", "bulk-view.js"),
+)
+SEND_VIEW: Final = View(
+    name="send",
+    title="Send a text",
+    description="Shows a text waiting for the person's confirmation, with Send and Cancel, or the sent text.",
+    html=document("Send a text", "confirm.js", "send-view.js"),
 )

@@ -12,6 +12,7 @@ const bridge = (() => {
   let context = {};
   let toolArguments = {};
   let render = null;
+  let held = null;
   let lastSize = "";
 
   function post(message) {
@@ -92,6 +93,11 @@ const bridge = (() => {
   }
 
   function showResult(result) {
+    const waiting = held && held.heldOf(result);
+    if (waiting) {
+      show(held.render(waiting));
+      return;
+    }
     if (!result || result.isError) {
       show(notice(textOf(result) || "The tool call failed.", "error"));
       return;
@@ -157,8 +163,10 @@ const bridge = (() => {
 
   // The order of the SDK's App.connect(): ui/initialize, then ui/notifications/initialized (no
   // params), and only then the size; nothing else goes to the host before initialized.
-  async function start(name, renderData) {
+  // `heldSends` (confirm.js) renders a result that holds a send for the person, when the view has one.
+  async function start(name, renderData, heldSends) {
     render = renderData;
+    held = heldSends || null;
     window.addEventListener("message", receive);
     show(notice("Waiting for the result…"));
     const result = await request("ui/initialize", {

@@ -22,4 +22,4 @@ function bulkTable(data) {
       bridge.h("tbody", {}, ...rows)));
 }
 
-bridge.start("bulk", (data) => (Array.isArray(data.results) ? bulkTable(data) : null));
+bridge.start("bulk", (data) => (Array.isArray(data.results) ? bulkTable(data) : null), confirmation);

@@ -100,15 +100,28 @@ class HostedView:
 OpenView = Callable[..., Awaitable[HostedView]]
 
 
-async def gateway_call(server: LiveServer, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """A real `tools/call` against the gateway, with the sandbox key; the CallToolResult."""
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
+# A 2026-07-28 request declaring the MCP Apps extension, as a host that renders views does.
+APPS_HOST_META: Final = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {
+        "extensions": {"io.modelcontextprotocol/ui": {"mimeTypes": ["text/html;profile=mcp-app"]}}
+    },
+}
+
+
+async def gateway_call(
+    server: LiveServer, name: str, arguments: dict[str, Any], declares_apps: bool = False
+) -> dict[str, Any]:
+    """A real `tools/call` against the gateway, with the sandbox key; the CallToolResult.
+
+    `declares_apps` sends it as a 2026-07-28 request from a host declaring MCP Apps.
+    """
+    params: dict[str, Any] = {"name": name, "arguments": arguments}
     headers = server.headers(SANDBOX_API_KEY) | {"accept": "application/json"}
+    if declares_apps:
+        params["_meta"] = APPS_HOST_META
+        headers |= {"mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
     async with httpx.AsyncClient() as http:
         response = await http.post(f"{server.url}/mcp", json=body, headers=headers)
     result: dict[str, Any] = response.json()["result"]
@@ -192,7 +205,9 @@ def open_view(
     """Opens `view` in the host, fed the result of `tool` called with `arguments`, once it has rendered.
 
     `drop_structured` removes `structuredContent` from the result, as some hosts do;
-    `refuse_messages` makes the host answer every `ui/message` with `isError: true`.
+    `refuse_messages` makes the host answer every `ui/message` with `isError: true`. `server` is the
+    gateway the host calls (the session's tool server by default), as a host declaring MCP Apps when
+    `declares_apps`.
     """
 
     async def open_one(
@@ -203,6 +218,8 @@ def open_view(
         variables: Any = None,
         drop_structured: bool = False,
         refuse_messages: bool = False,
+        server: LiveServer | None = None,
+        declares_apps: bool = False,
     ) -> HostedView:
         view_url = f"{view_origin}/{view}.html"
         scenario = {
@@ -216,9 +233,10 @@ def open_view(
             "dropStructured": drop_structured,
             "refuseMessages": refuse_messages,
         }
+        call = partial(gateway_call, server or tool_server, declares_apps=declares_apps)
         watched = await open_page(
             f"{host_origin}/host?scenario={quote(json.dumps(scenario))}",
-            functions={"gatewayCall": partial(gateway_call, tool_server)},
+            functions={"gatewayCall": call},
             viewport={"width": 600, "height": 900},
         )
         assert await watched.page.locator("#view").get_attribute("sandbox") == VIEW_SANDBOX
