@@ -13,8 +13,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -115,6 +115,19 @@ class Cluster:
     def host(self) -> dict[str, str]:
         """The `Host` a load balancer forwards to every machine: PUBLIC_URL's (the only one answered)."""
         return {"host": self.public_url.removeprefix("http://")}
+
+    @asynccontextmanager
+    async def clients(self, request_seconds: float = 10) -> AsyncIterator[list[httpx.AsyncClient]]:
+        """One browser-like client per machine (cookies kept, redirects not followed)."""
+        clients = [
+            httpx.AsyncClient(base_url=gateway.url, headers=self.host, timeout=request_seconds)
+            for gateway in self.gateways
+        ]
+        try:
+            yield clients
+        finally:
+            for client in clients:
+                await client.aclose()
 
 
 @contextmanager

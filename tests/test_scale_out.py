@@ -57,15 +57,8 @@ def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 async def web(machines: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One browser-like client per machine (cookies kept, redirects not followed)."""
-    clients = [
-        httpx.AsyncClient(base_url=gateway.url, headers=machines.host, timeout=10)
-        for gateway in machines.gateways
-    ]
-    try:
+    async with machines.clients() as clients:
         yield clients
-    finally:
-        for client in clients:
-            await client.aclose()
 
 
 def rpc(method: str, request_id: int = 1, **params: Any) -> bytes:

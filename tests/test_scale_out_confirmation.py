@@ -48,15 +48,8 @@ def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture
 async def web(machines: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
     """One client per machine, each keeping its own cookies as a browser would."""
-    clients = [
-        httpx.AsyncClient(base_url=gateway.url, headers=machines.host, timeout=10)
-        for gateway in machines.gateways
-    ]
-    try:
+    async with machines.clients() as clients:
         yield clients
-    finally:
-        for client in clients:
-            await client.aclose()
 
 
 def sent(machines: Cluster, before: int) -> list[str]:

@@ -44,15 +44,8 @@ def machines(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 async def web(machines: Cluster) -> AsyncIterator[list[httpx.AsyncClient]]:
-    clients = [
-        httpx.AsyncClient(base_url=gateway.url, headers=machines.host, timeout=30)
-        for gateway in machines.gateways
-    ]
-    try:
+    async with machines.clients(request_seconds=30) as clients:
         yield clients
-    finally:
-        for client in clients:
-            await client.aclose()
 
 
 class Sniffer:

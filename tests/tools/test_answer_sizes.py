@@ -15,9 +15,11 @@ import orjson
 import pytest
 
 from tests.clients import connect, text_of
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, free_port, make_settings
+from tests.spec_check import SpecCheck
 from tests.tools import bulky
-from tests.tools.conftest import post_tool_call
+from tests.tools.conftest import post_tool_call, serve_gateway
+from tests.tools.views.conftest import gateway_call
 from tools.budget import RESULT_BUDGET_BYTES
 from tools.catalog import TOOL_NAMES
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
@@ -127,8 +129,15 @@ LARGEST: list[tuple[str, Seed, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
+# Tools whose answer needs a send held for a person first: (tool, seed, the held send's tool and arguments).
+HELD_LARGEST: list[tuple[str, Seed, str, dict[str, Any]]] = [
+    ("confirm-send", _failing, "bulk-messages", BULK),
+]
+
+
 def test_every_tool_is_driven_at_its_largest() -> None:
-    assert sorted(name for name, _, _ in LARGEST) == sorted(TOOL_NAMES)
+    driven = [name for name, _, _ in LARGEST] + [name for name, _, _, _ in HELD_LARGEST]
+    assert sorted(driven) == sorted(TOOL_NAMES)
 
 
 @pytest.fixture
@@ -154,6 +163,34 @@ def test_largest_answer_fits_the_budget(
     size, result = answer(tool_server, name, arguments)
     structured(result)
     assert size <= RESULT_BUDGET_BYTES
+
+
+@pytest.fixture(scope="module")
+def held_to_anyone(spec: SpecCheck) -> Iterator[LiveServer]:
+    """Every send waits for a person; any number may be texted, so the largest send can be held."""
+    settings = make_settings(free_port(), sandbox=True, send_policy="confirm", send_new_numbers=True)
+    yield from serve_gateway(settings, spec)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("name", "seeding", "held_tool", "arguments"), [pytest.param(*row, id=row[0]) for row in HELD_LARGEST]
+)
+async def test_largest_confirmation_answer_fits_the_budget(
+    held_to_anyone: LiveServer,
+    sandbox: SandboxState,
+    name: str,
+    seeding: Seed,
+    held_tool: str,
+    arguments: dict[str, Any],
+) -> None:
+    """The view's Send answers the held send's whole outcome: at its largest, still within budget."""
+    seeding(sandbox)
+    held = await gateway_call(held_to_anyone, held_tool, arguments, declares_apps=True)
+    token = held["_meta"]["openphone/confirmation"]["token"]
+    result = await gateway_call(held_to_anyone, name, {"token": token, "decision": "send"})
+    assert structured(result)["status"] == "sent"
+    assert len(orjson.dumps(result)) <= RESULT_BUDGET_BYTES
 
 
 # Shortened pages continue exactly -------------------------------------------------------------------
