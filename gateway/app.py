@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -37,6 +38,7 @@ from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
 from oauth.endpoints import Endpoints
+from oauth.last_used import LastUsed
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
 from oauth.throttle import Throttle
@@ -158,6 +160,7 @@ def create_app(
         public_path=settings.public_path,
         secure_cookies=settings.public_url.startswith("https://"),
         throttle=Throttle(settings.oauth_rate_limit, shared.throttle_storage),
+        connections=shared.connections,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     core = ProtocolCore(
@@ -169,7 +172,8 @@ def create_app(
         settings.default_phone_region,
         metrics.count_tool_call,
     )
-    verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
+    last_used = LastUsed(shared.connections, keys)
+    verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification, last_used)
     authenticator = Authenticator(settings, keys, verifier)
     legacy = LegacySSE(
         core,
@@ -212,8 +216,12 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await shared.start()
         try:
-            yield
+            async with anyio.create_task_group() as background:
+                background.start_soon(last_used.run)
+                yield
+                background.cancel_scope.cancel()
         finally:
+            await last_used.flush()
             await openphone.aclose()
             await clients.aclose()
             await shared.aclose()

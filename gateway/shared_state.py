@@ -1,6 +1,7 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Five facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
+Six facts outlive a request: the OAuth token state (`oauth.store.Store`), the sign-ins made with
+each key (`oauth.connections.ConnectionIndex`), legacy-SSE delivery
 (`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`) and the OAuth
 throttle's windows. With `REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none
 of the in-memory versions is used; without it they all stay here, for one process.
@@ -16,6 +17,7 @@ from gateway.keys import ServerKeys
 from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
+from oauth.connections import ConnectionIndex, MemoryConnections
 from oauth.store import MemoryStore, Store
 from tools.rate_limit import KeyedRateLimiter, Pacer
 
@@ -34,6 +36,8 @@ class SharedState:
     """The shared facts' implementations, and how to start and stop them (in the app's lifespan)."""
 
     store: Store
+    # The sign-ins made with each key, for the "Connected apps" page.
+    connections: ConnectionIndex
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
@@ -57,6 +61,7 @@ def build_shared_state(
     store = MemoryStore()
     return SharedState(
         store=store,
+        connections=MemoryConnections(),
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),

@@ -20,9 +20,12 @@ from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
-from gateway.edge.auth import MAX_API_KEY_CHARS
+from gateway.edge.auth import MAX_API_KEY_CHARS, is_api_key_shaped
+from gateway.keys import ServerKeys
 from landing.templating import Templates, static_url
 from oauth.registration import RegisteredClient
+from tools.api import OpenPhone
+from tools.errors import OpenPhoneError
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
@@ -46,6 +49,23 @@ def csrf_matches(cookie: str | None, form: str | None, sealed: str) -> bool:
     if not cookie or not form:
         return False
     return hmac.compare_digest(cookie, form) & hmac.compare_digest(form, sealed)
+
+
+async def check_key(openphone: OpenPhone, keys: ServerKeys, api_key: str) -> str | None:
+    """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the person.
+
+    The consent page and the connections page (issue 25) ask for the key the same way, and answer a
+    wrong one with the same words."""
+    if not is_api_key_shaped(api_key):
+        return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
+    api = openphone.for_key(api_key, keys.fingerprint(api_key))
+    try:
+        await api.list_phone_numbers()
+    except OpenPhoneError as exc:
+        if exc.status in (401, 403):
+            return "OpenPhone rejected this API key. Check it and paste it again."
+        return "OpenPhone could not be reached to check the key. Wait a moment and try again."
+    return None
 
 
 def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
@@ -79,7 +99,11 @@ class ConsentPages:
     """Renders the consent and error pages for a site served under `public_path`."""
 
     def __init__(self, public_path: str) -> None:
-        self._site = {"static": static_url(public_path), "home": f"{public_path}/"}
+        self._site = {
+            "static": static_url(public_path),
+            "home": f"{public_path}/",
+            "connections_url": f"{public_path}/connections",
+        }
 
     def consent(
         self,
@@ -93,9 +117,10 @@ class ConsentPages:
         error: str | None = None,
         status_code: int = 200,
     ) -> HTMLResponse:
-        nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get("consent.html").render(
-            nonce=nonce,
+        return self.render(
+            "consent.html",
+            status_code,
+            redirect_uri,
             action=action,
             client_name=client.display_name,
             redirect_host=urlsplit(redirect_uri).netloc,
@@ -104,18 +129,23 @@ class ConsentPages:
             scopes=scope_choices(scopes),
             error=error,
             max_key_chars=MAX_API_KEY_CHARS,
-            **self._site,
         )
+
+    def render(
+        self, template: str, status_code: int = 200, redirect_uri: str | None = None, /, **context: object
+    ) -> HTMLResponse:
+        """Any page of this family: a fresh nonce, the site's links, and the page headers."""
+        nonce = secrets.token_urlsafe(16)
+        html = _TEMPLATES.get(template).render(nonce=nonce, **context, **self._site)
         return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
 
     def error(self, message: str, status_code: int = 400, return_url: str | None = None) -> HTMLResponse:
         """The error page; `return_url` adds a link back to the client, followed only by the user."""
-        nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get("error.html").render(
-            nonce=nonce,
+        return self.render(
+            "error.html",
+            status_code,
+            None,
             message=message,
             return_url=return_url,
             return_host=urlsplit(return_url).netloc if return_url else None,
-            **self._site,
         )
-        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

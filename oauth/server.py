@@ -10,15 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.edge.auth import is_api_key_shaped
-from gateway.errors import HTTPError
 from gateway.keys import ServerKeys
 from gateway.transports.http import read_body
 from oauth.authorization import (
@@ -31,9 +28,12 @@ from oauth.authorization import (
 )
 from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
-from oauth.consent import CSRF_COOKIE, ConsentPages, csrf_matches, new_csrf_token
+from oauth.connections import ConnectionIndex
+from oauth.connections_page import ConnectionsDeps, ConnectionsPage
+from oauth.consent import CSRF_COOKIE, ConsentPages, check_key, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
+from oauth.forms import client_ip, media_type, read_form
 from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
@@ -43,11 +43,8 @@ from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, TokenEndpoint, unavailable_headers
 from tools.api import OpenPhone
-from tools.errors import OpenPhoneError
 from tools.scopes import OPTIONAL_SCOPES
 
-FORM: Final = "application/x-www-form-urlencoded"
-MAX_FORM_FIELDS: Final = 64
 OPEN_CORS: Final = {
     "access-control-allow-origin": "*",
     "access-control-allow-methods": "GET, POST, OPTIONS",
@@ -75,6 +72,7 @@ class AuthorizationServer:
         public_path: str,
         secure_cookies: bool,
         throttle: Throttle,
+        connections: ConnectionIndex,
     ) -> None:
         self._endpoints = endpoints
         self._keys = keys
@@ -88,8 +86,25 @@ class AuthorizationServer:
         self._throttle = throttle
         self._store = store
         self._registrar: Registrar = clients.registrar
-        self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
-        self._revocation = RevocationEndpoint(self._sealer, store, clients, lifetimes.family)
+        self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes, (connections, keys))
+        self._revocation = RevocationEndpoint(
+            self._sealer, store, clients, lifetimes.family, (connections, keys)
+        )
+        self._connections_page = ConnectionsPage(
+            ConnectionsDeps(
+                sealer=self._sealer,
+                endpoints=endpoints,
+                keys=keys,
+                store=store,
+                index=connections,
+                openphone=openphone,
+                throttle=throttle,
+                lifetimes=lifetimes,
+                pages=self._pages,
+                public_path=public_path,
+                secure_cookies=secure_cookies,
+            )
+        )
         self.sealer = self._sealer
 
     def routes(self) -> list[BaseRoute]:
@@ -109,6 +124,7 @@ class AuthorizationServer:
             Route(f"{prefix}/authorize", self.consent, methods=["POST"]),
             Route(f"{prefix}/token", self.token, methods=["POST", "OPTIONS"]),
             Route(f"{prefix}/revoke", self.revoke, methods=["POST", "OPTIONS"]),
+            *self._connections_page.routes(),
         ]
         return routes
 
@@ -118,8 +134,8 @@ class AuthorizationServer:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("register", _client_ip(request))
-            if _media_type(request) != "application/json":
+            await self._throttle.check("register", client_ip(request))
+            if media_type(request) != "application/json":
                 raise InvalidRequest("the registration body must be application/json")
             try:
                 payload = orjson.loads(await read_body(request.receive, request.headers))
@@ -139,7 +155,7 @@ class AuthorizationServer:
             # A metadata-document client is fetched from a URL a stranger chose: it costs what a
             # registration costs, so it counts in the same window (review #8).
             try:
-                await self._throttle.check("register", _client_ip(request))
+                await self._throttle.check("register", client_ip(request))
             except ProtocolError as exc:
                 return self._protocol_error_page(exc)
         try:
@@ -170,8 +186,8 @@ class AuthorizationServer:
 
     async def consent(self, request: Request) -> Response:
         try:
-            await self._throttle.check("consent", _client_ip(request))
-            pairs = await _form(request)
+            await self._throttle.check("consent", client_ip(request))
+            pairs = await read_form(request)
         except ProtocolError as exc:
             return self._protocol_error_page(exc)
         try:
@@ -213,7 +229,7 @@ class AuthorizationServer:
             return self._redirect_error(redirect_uri, AccessDenied("the user denied access"), claims.state)
         granted = _granted(claims.scope, [value for name, value in pairs if name == "scope"])
         api_key = fields.get("api_key", "").strip()
-        problem = await self._check_key(api_key)
+        problem = await check_key(self._openphone, self._keys, api_key)
         if problem is not None:
             client = await self._clients.find(claims.cid)
             csrf = new_csrf_token()
@@ -249,27 +265,14 @@ class AuthorizationServer:
         response.delete_cookie(CSRF_COOKIE, path=self._endpoints_path("/authorize"))
         return response
 
-    async def _check_key(self, api_key: str) -> str | None:
-        """None when OpenPhone accepts the key (GET /v1/phone-numbers), else what to tell the user."""
-        if not is_api_key_shaped(api_key):
-            return "Paste your OpenPhone API key (OpenPhone: Settings > API)."
-        api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
-        try:
-            await api.list_phone_numbers()
-        except OpenPhoneError as exc:
-            if exc.status in (401, 403):
-                return "OpenPhone rejected this API key. Check it and paste it again."
-            return "OpenPhone could not be reached to check the key. Wait a moment and press Allow again."
-        return None
-
     # RFC 6749 §3.2 and RFC 7009 -----------------------------------------------------------------
 
     async def token(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("token", _client_ip(request))
-            body = await self._tokens.exchange(await _form(request), request.headers)
+            await self._throttle.check("token", client_ip(request))
+            body = await self._tokens.exchange(await read_form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
         return JSONResponse(body, headers={**OPEN_CORS, **NO_STORE})
@@ -278,8 +281,8 @@ class AuthorizationServer:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=OPEN_CORS)
         try:
-            await self._throttle.check("token", _client_ip(request))
-            await self._revocation.revoke(await _form(request), request.headers)
+            await self._throttle.check("token", client_ip(request))
+            await self._revocation.revoke(await read_form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
         return Response(status_code=200, headers={**OPEN_CORS, **NO_STORE})
@@ -359,29 +362,7 @@ def _oauth_error(exc: ProtocolError) -> Response:
     )
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-async def _form(request: Request) -> list[tuple[str, str]]:
-    """An application/x-www-form-urlencoded body (RFC 6749 §3.2), bounded in size and fields."""
-    if _media_type(request) != FORM:
-        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
-    try:
-        body = await read_body(request.receive, request.headers)
-    except HTTPError as exc:
-        raise InvalidRequest("the body is too large") from exc
-    try:
-        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidRequest("the body is not a valid form") from None
-
-
 def _granted(requested: tuple[str, ...], ticked: list[str]) -> tuple[str, ...]:
     """What the user allowed: every requested scope that cannot be unticked, and the optional ones left
     ticked (the write scopes and the team directory)."""
     return tuple(scope for scope in requested if scope not in OPTIONAL_SCOPES or scope in ticked)
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"

@@ -18,6 +18,8 @@ from oauth.store import RefreshOutcome, Rotation
 Arg: TypeAlias = str | int
 REVOCATIONS_CHANNEL: Final = "oauth:revocations"
 REVOCATION_INDEX: Final = "oauth:rv:index"
+CONNECTIONS_PREFIX: Final = "conn:key:"
+CONNECTED_KEYS: Final = "conn:keys"
 
 
 def _family_keys(family: str) -> tuple[str, str, str]:
@@ -39,6 +41,8 @@ class Scripts:
         self._revoke: AsyncScript = client.register_script(_source("revoke"))
         self._pace: AsyncScript = client.register_script(_source("pace"))
         self._spend: AsyncScript = client.register_script(_source("spend_once"))
+        self._connect: AsyncScript = client.register_script(_source("connection_add"))
+        self._touch: AsyncScript = client.register_script(_source("connection_touch"))
 
     async def redeem_code(self, family: str, nonce: str, code_ttl_ms: int, family_ttl_ms: int) -> bool:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
@@ -72,3 +76,20 @@ class Scripts:
     async def pace(self, key_id: str, interval_ms: int, max_wait_ms: int) -> int:
         """Milliseconds to wait for the reserved slot, or -1 when the wait would exceed `max_wait_ms`."""
         return int(await self._pace(keys=[f"pace:{key_id}"], args=[interval_ms, max_wait_ms]))
+
+    async def add_connection(
+        self, digest: str, family: str, facts: str, expires_ms: int, per_key: int, keys: int
+    ) -> None:
+        """Index a sign-in's `facts` (JSON) under `digest`; see connection_add.lua for the bounds."""
+        await self._connect(
+            keys=[connections_key(digest), CONNECTED_KEYS],
+            args=[family, facts, expires_ms, per_key, keys, digest, CONNECTIONS_PREFIX],
+        )
+
+    async def touch_connection(self, digest: str, family: str, at_seconds: int) -> None:
+        await self._touch(keys=[connections_key(digest)], args=[family, at_seconds])
+
+
+def connections_key(digest: str) -> str:
+    """The hash of one key's sign-ins."""
+    return f"{CONNECTIONS_PREFIX}{digest}"

@@ -10,6 +10,7 @@ from gateway.keys import ServerKeys
 from gateway.protocol.inflight import InFlightCalls
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
+from gateway.redis.connections import RedisConnections
 from gateway.redis.pacer import RedisPacer
 from gateway.redis.pubsub import Channel, PubSubHub
 from gateway.redis.revocations import RevocationMirror
@@ -60,6 +61,7 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
 
     return SharedState(
         store=store,
+        connections=RedisConnections(clients.commands, scripts),
         bus=RedisSessionBus(hub, clients.publisher),
         cancel=cancellations.cancel,
         pacer=pacer,
