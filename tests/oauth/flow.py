@@ -106,10 +106,10 @@ async def exchange(web: httpx.AsyncClient, **form: str) -> httpx.Response:
 
 
 async def tokens_for(
-    web: httpx.AsyncClient, ticked: tuple[str, ...] | None = None
+    web: httpx.AsyncClient, ticked: tuple[str, ...] | None = None, client_name: str = "Flow test"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A registered public client and the token response of a full consent (`ticked`: write scopes kept)."""
-    client = await register(web)
+    client = await register(web, client_name=client_name)
     pkce = Pkce.new()
     form = await open_consent(web, authorize_params(client["client_id"], pkce))
     code = redirect_query(await submit(web, form, scopes=ticked))["code"]
