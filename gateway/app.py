@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
@@ -41,19 +42,23 @@ from oauth.endpoints import Endpoints
 from oauth.last_used import LastUsed
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
+from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
 from tools.client import Observer, OpenPhoneClient
+from tools.errors import UndoRefused
 from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
+from tools.undo import SpendOnce, UndoBook, UndoCode
 
 SSE_PATH: Final = "/sse"
 HEALTH_PATH: Final = "/healthz"
 READY_PATH: Final = "/readyz"
 METRICS_PATH: Final = "/metrics"
 SSE_MESSAGES_PATHS: Final = ("/messages", "/messages/")
+UNDO_KEY_PURPOSE: Final = "contact-undo"
 INSTRUCTIONS: Final = (
     "Tools for one OpenPhone (Quo) workspace: send and read text messages, manage contacts, and read "
     "calls with their transcripts and summaries. Phone numbers are E.164 (+15551234567)."
@@ -123,6 +128,20 @@ def _upstream_observer(metrics: Metrics) -> Observer:
     return observe
 
 
+def _undo_spender(store: Store) -> SpendOnce:
+    """The store's spend-once, with an unreachable store told to the model as a retryable refusal."""
+
+    async def spend_once(name: str, ttl: float) -> bool:
+        try:
+            return await store.spend_once(name, ttl)
+        except StoreUnavailable:
+            raise UndoRefused(
+                UndoCode.UNAVAILABLE, "Undo is briefly unavailable; try again in a moment."
+            ) from None
+
+    return spend_once
+
+
 def create_app(
     settings: Settings,
     *,
@@ -131,10 +150,12 @@ def create_app(
     keepalive_seconds: float = KEEPALIVE_SECONDS,
     upstream: ASGIApp | None = None,
     drain: Drain | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`.
 
     `drain` is flipped by the server on SIGTERM (see `gateway.cli`); streams end when it is.
+    `clock` tells undo tokens the time (a test moves it past their 5 minutes).
     """
     keys = ServerKeys.from_settings(settings)
     metrics = Metrics()
@@ -171,6 +192,7 @@ def create_app(
         openphone,
         settings.default_phone_region,
         metrics.count_tool_call,
+        UndoBook(keys.derive(UNDO_KEY_PURPOSE), _undo_spender(store), clock),
     )
     last_used = LastUsed(shared.connections, keys)
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification, last_used)

@@ -3,7 +3,8 @@
 ToolsError
 ├── ToolDeclarationError   a tool declaration breaks the registry's rules (raised at start-up)
 └── ToolError              a handler could not do what was asked; becomes an `isError` result
-    └── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
+    ├── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
+    └── UndoRefused        an undo token cannot be used (its `code` says why); nothing was changed
 """
 
 from __future__ import annotations
@@ -45,3 +46,11 @@ class OpenPhoneError(ToolError):
         self.trace = trace
         self.retry_after = retry_after
         self.may_have_happened = may_have_happened
+
+
+class UndoRefused(ToolError):
+    """Raised when an undo token cannot be used; nothing was changed. `code` says why (UndoCode)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} Nothing was changed. (code: {code})")
+        self.code = code

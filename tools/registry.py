@@ -23,6 +23,7 @@ from tools.views import View
 
 if TYPE_CHECKING:
     from tools.api import OpenPhoneAPI
+    from tools.undo import UndoBook
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,16 @@ class ToolContext:
 
     `openphone` is the API bound to the caller's key (the key itself stays inside it), `region` the
     default region for national phone numbers, `report_progress` sends `notifications/progress`.
+    `credential` names the caller's credential (an OAuth sign-in, or the key header): undo tokens
+    are bound to it; `undo` seals and redeems them (None: the contact writes offer no undo).
     """
 
     openphone: OpenPhoneAPI
     principal_fingerprint: str
     report_progress: ProgressReporter = no_progress
     region: str = DEFAULT_REGION
+    credential: str = ""
+    undo: UndoBook | None = None
 
 
 @dataclass(frozen=True, slots=True)

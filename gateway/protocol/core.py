@@ -31,6 +31,7 @@ from gateway.protocol.versions import SUPPORTED_REVISIONS, allows_batches, is_mo
 from tools.api import OpenPhone
 from tools.registry import Audience, ProgressReporter, ToolContext, ToolRegistry, error_result, no_progress
 from tools.scopes import refusal
+from tools.undo import UndoBook
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,10 @@ class ProtocolCore:
         openphone: OpenPhone,
         region: str,
         count_tool_call: Callable[[str, str], None] | None = None,
+        undo: UndoBook | None = None,
     ) -> None:
+        """`undo` seals the undo tokens of contact writes (None: they offer none)."""
+        self._undo = undo
         self._registry = registry
         self._count_tool_call = count_tool_call or _ignore_outcome
         self._openphone = openphone
@@ -292,6 +296,8 @@ class ProtocolCore:
             principal_fingerprint=principal.fingerprint,
             report_progress=_progress_reporter(params, exchange),
             region=self._region,
+            credential=principal.credential,
+            undo=self._undo,
         )
         with self._inflight.track(exchange.namespace, request_id) as scope:
             try:
