@@ -35,6 +35,7 @@ from gateway.transports.session_bus import SessionBus
 from gateway.transports.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.transports.streaming import KEEPALIVE_SECONDS
 from landing.page import landing_routes
+from oauth.activity import ActivityRecorder
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
@@ -166,6 +167,7 @@ def create_app(
     openphone = build_openphone(settings, metrics, shared.pacer, upstream)
     endpoints = Endpoints.from_settings(settings)
     clients = ClientDirectory(Registrar(keys), ClientMetadataFetcher())
+    activity = ActivityRecorder(shared.activity, keys)
     oauth = AuthorizationServer(
         endpoints=endpoints,
         keys=keys,
@@ -182,6 +184,7 @@ def create_app(
         secure_cookies=settings.public_url.startswith("https://"),
         throttle=Throttle(settings.oauth_rate_limit, shared.throttle_storage),
         connections=shared.connections,
+        activity=shared.activity,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     core = ProtocolCore(
@@ -193,6 +196,7 @@ def create_app(
         settings.default_phone_region,
         metrics.count_tool_call,
         UndoBook(keys.derive(UNDO_KEY_PURPOSE), _undo_spender(store), clock),
+        activity.note,
     )
     last_used = LastUsed(shared.connections, keys)
     verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification, last_used)
@@ -240,10 +244,12 @@ def create_app(
         try:
             async with anyio.create_task_group() as background:
                 background.start_soon(last_used.run)
+                background.start_soon(activity.run)
                 yield
                 background.cancel_scope.cancel()
         finally:
             await last_used.flush()
+            await activity.flush()
             await openphone.aclose()
             await clients.aclose()
             await shared.aclose()

@@ -1,7 +1,8 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Six facts outlive a request: the OAuth token state (`oauth.store.Store`), the sign-ins made with
-each key (`oauth.connections.ConnectionIndex`), legacy-SSE delivery
+Seven facts outlive a request: the OAuth token state (`oauth.store.Store`), the sign-ins made with
+each key (`oauth.connections.ConnectionIndex`) and their writes (`oauth.activity.ActivityLog`),
+legacy-SSE delivery
 (`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`) and the OAuth
 throttle's windows. With `REDIS_URL` every one of them goes through Redis (`gateway.redis`) and none
 of the in-memory versions is used; without it they all stay here, for one process.
@@ -17,6 +18,7 @@ from gateway.keys import ServerKeys
 from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
+from oauth.activity import ActivityLog, MemoryActivity
 from oauth.connections import ConnectionIndex, MemoryConnections
 from oauth.store import MemoryStore, Store
 from tools.rate_limit import KeyedRateLimiter, Pacer
@@ -38,6 +40,8 @@ class SharedState:
     store: Store
     # The sign-ins made with each key, for the "Connected apps" page.
     connections: ConnectionIndex
+    # The last writes made with each key, for the same page.
+    activity: ActivityLog
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
@@ -62,6 +66,7 @@ def build_shared_state(
     return SharedState(
         store=store,
         connections=MemoryConnections(),
+        activity=MemoryActivity(),
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),

@@ -19,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.edge.auth import bearer_credential
 from gateway.keys import ServerKeys
+from oauth.activity import ActivityLog, Entry
 from oauth.authorization import single_values
 from oauth.connections import Connection, ConnectionIndex, key_digest
 from oauth.consent import ConsentPages, check_key, csrf_matches, new_csrf_token
@@ -65,6 +67,7 @@ class ConnectionsDeps:
     keys: ServerKeys
     store: Store
     index: ConnectionIndex
+    activity: ActivityLog
     openphone: OpenPhone
     throttle: Throttle
     lifetimes: Lifetimes
@@ -149,9 +152,13 @@ class ConnectionsPage:
     async def _listing(self, digest: str, notice: str | None = None) -> Response:
         try:
             live = await self._live(digest)
+            writes = await self._deps.activity.recent(digest)
         except StoreUnavailable:
             return self._unavailable(digest, UNLISTABLE)
-        return self._page("connections.html", digest=digest, rows=_rows(live), notice=notice)
+        rows = _rows(live)
+        return self._page(
+            "connections.html", digest=digest, rows=rows, activity=_activity(writes, live), notice=notice
+        )
 
     async def _live(self, digest: str) -> list[Connection]:
         """The key's sign-ins that the token store has not revoked, newest first."""
@@ -211,6 +218,36 @@ def _rows(connections: Sequence[Connection]) -> list[Row]:
             last_used=_minute(connection.last_used) if connection.last_used is not None else "not yet",
         )
         for connection in connections
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRow:
+    """One write as the page shows it; never a message's text."""
+
+    when: str
+    tool: str
+    by: str
+    targets: str
+    message_ids: tuple[str, ...]
+    outcome: str
+    audit_id: str
+
+
+def _activity(writes: Sequence[Entry], live: Sequence[Connection]) -> list[WriteRow]:
+    """The writes, each named by the sign-in that made it ("direct" for the key itself)."""
+    names = {bearer_credential(held.family, held.scopes): held.client_name for held in live}
+    return [
+        WriteRow(
+            when=_minute(entry.at),
+            tool=entry.tool,
+            by="direct" if entry.direct else names.get(entry.credential, "a disconnected app"),
+            targets=", ".join(entry.recipients) or entry.contact_id or "",
+            message_ids=entry.message_ids,
+            outcome=entry.outcome,
+            audit_id=entry.audit_id,
+        )
+        for entry in writes
     ]
 
 

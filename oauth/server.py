@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.keys import ServerKeys
 from gateway.transports.http import read_body
+from oauth.activity import ActivityLog
 from oauth.authorization import (
     AuthorizationRequest,
     ClientPageError,
@@ -73,6 +74,7 @@ class AuthorizationServer:
         secure_cookies: bool,
         throttle: Throttle,
         connections: ConnectionIndex,
+        activity: ActivityLog,
     ) -> None:
         self._endpoints = endpoints
         self._keys = keys
@@ -97,6 +99,7 @@ class AuthorizationServer:
                 keys=keys,
                 store=store,
                 index=connections,
+                activity=activity,
                 openphone=openphone,
                 throttle=throttle,
                 lifetimes=lifetimes,

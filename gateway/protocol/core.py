@@ -120,9 +120,12 @@ class ProtocolCore:
         region: str,
         count_tool_call: Callable[[str, str], None] | None = None,
         undo: UndoBook | None = None,
+        record_write: WriteRecorder | None = None,
     ) -> None:
-        """`undo` seals the undo tokens of contact writes (None: they offer none)."""
+        """`undo` seals the undo tokens of contact writes (None: they offer none); `record_write` is
+        told of every finished call of a tool that writes (it never awaits)."""
         self._undo = undo
+        self._record_write = record_write
         self._registry = registry
         self._count_tool_call = count_tool_call or _ignore_outcome
         self._openphone = openphone
@@ -311,8 +314,15 @@ class ProtocolCore:
             logger.info("tool %s cancelled by the client", tool.name)
             self._outcome(exchange, tool.name, "cancelled")
             return None
-        self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
+        outcome = "error" if result.get("isError") else "ok"
+        self._outcome(exchange, tool.name, outcome)
+        if self._record_write is not None and not tool.annotations.read_only:
+            self._record_write(principal, tool.name, parsed.arguments, result, outcome)
         return result
+
+
+# (principal, tool name, arguments, CallToolResult, "ok" or "error")
+WriteRecorder = Callable[[Principal, str, dict[str, Any], dict[str, Any], str], None]
 
 
 def _ignore_outcome(tool: str, outcome: str) -> None:

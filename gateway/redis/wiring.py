@@ -8,6 +8,7 @@ from limits.aio.storage import RedisStorage
 
 from gateway.keys import ServerKeys
 from gateway.protocol.inflight import InFlightCalls
+from gateway.redis.activity import RedisActivity
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
 from gateway.redis.connections import RedisConnections
@@ -62,6 +63,7 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
     return SharedState(
         store=store,
         connections=RedisConnections(clients.commands, scripts),
+        activity=RedisActivity(clients.commands),
         bus=RedisSessionBus(hub, clients.publisher),
         cancel=cancellations.cancel,
         pacer=pacer,

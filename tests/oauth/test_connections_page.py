@@ -3,13 +3,22 @@ listed, a disconnect confirmed and then final."""
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
 import httpx
 import pytest
 
 from tests.oauth.connections_flow import family_of, hidden, names, post, status_with, unlock
 from tests.oauth.flow import tokens_for
+from tests.toolkit import eventually
+from tools.sandbox import SANDBOX_API_KEY
 
 pytestmark = pytest.mark.anyio
+
+# The activity flush runs every 5 s; this is its bound with room.
+FLUSH_BOUND_SECONDS: Final = 12.0
+_AUTHORS: Final = re.compile(r"<tr><td>[^<]*</td><td><code>create-contact</code></td><td>([^<]*)</td>")
 
 
 async def test_the_page_asks_for_the_key_in_a_form_with_a_nonce_csp(web: httpx.AsyncClient) -> None:
@@ -79,3 +88,22 @@ async def test_disconnect_all_ends_every_sign_in_of_the_key(web: httpx.AsyncClie
     confirm = await post(web, page, action="disconnect-all")
     done = await post(web, confirm, action="confirm-all")
     assert (names(done), await status_with(web, tokens["access_token"])) == ([], 401)
+
+
+async def test_the_page_lists_writes_by_sign_in_and_direct(web: httpx.AsyncClient) -> None:
+    _, tokens = await tokens_for(web, client_name="Writer app")
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "create-contact", "arguments": {"firstName": "Logged"}},
+    }
+    accept = {"accept": "application/json, text/event-stream"}
+    await web.post("/mcp", json=call, headers={**accept, "authorization": f"Bearer {tokens['access_token']}"})
+    await web.post("/mcp", json=call, headers={**accept, "x-openphone-api-key": SANDBOX_API_KEY})
+
+    async def listed() -> bool:
+        authors = _AUTHORS.findall((await unlock(web)).text)
+        return authors[:2] == ["direct", "Writer app"]
+
+    await eventually(listed, FLUSH_BOUND_SECONDS)
