@@ -12,6 +12,7 @@ import pytest
 from gateway.app import create_app
 from tests.conftest import LiveServer, free_port, make_settings, serve
 from tests.oauth.flow import tokens_for
+from tests.redis_server import RedisServer
 from tests.spec_check import SpecCheck
 from tests.toolkit import Probe
 from tests.tools.test_tools_over_mcp import call, failed, ok
@@ -175,3 +176,15 @@ async def test_an_undo_after_the_contact_changed_again_is_refused(
     before = _contacts(sandbox)
     message = failed(await _undo(undo_server, result["undoToken"]))
     assert (_code(message), _contacts(sandbox)) == (UndoCode.CHANGED, before)
+
+
+async def test_an_undo_while_the_store_is_unreachable_is_refused_as_retryable(
+    spec: SpecCheck, sandbox: SandboxState, redis_url: str, redis_server: RedisServer
+) -> None:
+    settings = make_settings(free_port(), sandbox=True, redis_url=redis_url)
+    for _ in serve(create_app(settings, upstream=spec), settings.port):
+        server = LiveServer(settings.public_url, Probe(), settings)
+        created = await _write(server, "created")
+        redis_server.stop()
+        message = failed(await _undo(server, created["undoToken"]))
+        assert (_code(message), created["id"] in sandbox.contacts) == (UndoCode.UNAVAILABLE, True)
