@@ -15,13 +15,13 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
-import anyio
 import orjson
 from pydantic import BaseModel, ConfigDict
 
 from gateway.keys import ServerKeys
 from gateway.protocol.principal import Principal
 from oauth.connections import MAX_INDEXED_KEYS, key_digest
+from oauth.last_used import flush_every
 from oauth.store import StoreUnavailable
 from tools.undo import new_audit_id
 
@@ -156,6 +156,4 @@ class ActivityRecorder:
 
     async def run(self) -> None:
         """Flush every FLUSH_INTERVAL_SECONDS until cancelled."""
-        while True:
-            await anyio.sleep(FLUSH_INTERVAL_SECONDS)
-            await self.flush()
+        await flush_every(FLUSH_INTERVAL_SECONDS, self.flush)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import anyio
@@ -63,6 +63,11 @@ class LastUsed:
 
     async def run(self) -> None:
         """Flush every FLUSH_INTERVAL_SECONDS until cancelled."""
-        while True:
-            await anyio.sleep(FLUSH_INTERVAL_SECONDS)
-            await self.flush()
+        await flush_every(FLUSH_INTERVAL_SECONDS, self.flush)
+
+
+async def flush_every(seconds: float, flush: Callable[[], Awaitable[None]]) -> None:
+    """Call `flush` every `seconds` until cancelled (the app's background task group cancels it)."""
+    while True:
+        await anyio.sleep(seconds)
+        await flush()
