@@ -94,7 +94,14 @@ async def test_tools_that_write_are_model_only_and_helpers_app_only(
         tools = (await client.list_tools()).tools
     visibility = {tool.name: (tool.meta or {})["ui"]["visibility"] for tool in tools}
     writers = {tool.name for tool in tools if tool.annotations and tool.annotations.read_only_hint is False}
-    assert writers == {"send-message", "bulk-messages", "create-contact", "update-contact", "delete-contact"}
+    assert writers == {
+        "send-message",
+        "bulk-messages",
+        "create-contact",
+        "update-contact",
+        "delete-contact",
+        "undo-contact-change",
+    }
     assert {name for name, seen_by in visibility.items() if seen_by == ["model"]} == writers
     assert {name for name, seen_by in visibility.items() if seen_by == ["app"]} == {"read-thread"}
     helper = next(tool for tool in tools if tool.name == "read-thread")
