@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,26 +38,32 @@ from gateway.transports.session_bus import SessionBus
 from gateway.transports.streamable_http import MESSAGES_PATH, RESOURCE_PATH, StreamableHTTP
 from gateway.transports.streaming import KEEPALIVE_SECONDS
 from landing.page import landing_routes
+from oauth.activity import ActivityRecorder
 from oauth.bearer import BearerVerifier
 from oauth.client_metadata import ClientMetadataFetcher
 from oauth.clients import ClientDirectory
 from oauth.confirm_page import ConfirmPage, HolderCookie
 from oauth.endpoints import Endpoints
+from oauth.last_used import LastUsed
 from oauth.registration import Registrar
 from oauth.server import AuthorizationServer
+from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes
 from tools.api import OpenPhone
 from tools.catalog import build_registry
 from tools.client import KeyVerdicts, Observer, OpenPhoneClient
+from tools.errors import UndoRefused
 from tools.rate_limit import Pacer
 from tools.registry import ToolRegistry
+from tools.undo import SpendOnce, UndoBook, UndoCode
 
 SSE_PATH: Final = "/sse"
 HEALTH_PATH: Final = "/healthz"
 READY_PATH: Final = "/readyz"
 METRICS_PATH: Final = "/metrics"
 SSE_MESSAGES_PATHS: Final = ("/messages", "/messages/")
+UNDO_KEY_PURPOSE: Final = "contact-undo"
 INSTRUCTIONS: Final = (
     "Tools for one OpenPhone (Quo) workspace: send and read text messages, manage contacts, and read "
     "calls with their transcripts and summaries. Phone numbers are E.164 (+15551234567)."
@@ -130,6 +138,20 @@ def _upstream_observer(metrics: Metrics) -> Observer:
     return observe
 
 
+def _undo_spender(store: Store) -> SpendOnce:
+    """The store's spend-once, with an unreachable store told to the model as a retryable refusal."""
+
+    async def spend_once(name: str, ttl: float) -> bool:
+        try:
+            return await store.spend_once(name, ttl)
+        except StoreUnavailable:
+            raise UndoRefused(
+                UndoCode.UNAVAILABLE, "Undo is briefly unavailable; try again in a moment."
+            ) from None
+
+    return spend_once
+
+
 def create_app(
     settings: Settings,
     *,
@@ -138,10 +160,12 @@ def create_app(
     keepalive_seconds: float = KEEPALIVE_SECONDS,
     upstream: ASGIApp | None = None,
     drain: Drain | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
     """Build the gateway. Tests pass their own registry or upstream; the rest comes from `settings`.
 
     `drain` is flipped by the server on SIGTERM (see `gateway.cli`); streams end when it is.
+    `clock` tells undo tokens the time (a test moves it past their 5 minutes).
     """
     keys = ServerKeys.from_settings(settings)
     metrics = Metrics()
@@ -157,6 +181,7 @@ def create_app(
     secure_cookies = settings.public_url.startswith("https://")
     holder = HolderCookie(keys, settings.public_path, int(settings.refresh_token_seconds), secure_cookies)
     throttle = Throttle(settings.oauth_rate_limit, shared.throttle_storage)
+    activity = ActivityRecorder(shared.activity, keys)
     oauth = AuthorizationServer(
         endpoints=endpoints,
         keys=keys,
@@ -173,6 +198,8 @@ def create_app(
         secure_cookies=secure_cookies,
         throttle=throttle,
         holder=holder,
+        connections=shared.connections,
+        activity=shared.activity,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     confirmations = Confirmations(shared.pending, keys, settings.public_url)
@@ -186,11 +213,14 @@ def create_app(
         confirmations,
         metrics.count_tool_call,
         shared.allowance,
+        UndoBook(keys.derive(UNDO_KEY_PURPOSE), _undo_spender(store), clock),
+        activity.note,
     )
     confirm_page = ConfirmPage(
         confirmations, core.deliver, keys, holder, throttle, settings.public_path, secure_cookies
     )
-    verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification)
+    last_used = LastUsed(shared.connections, keys)
+    verifier = BearerVerifier(oauth.sealer, store, endpoints, metrics.count_verification, last_used)
     authenticator = Authenticator(settings, keys, verifier, key_checks)
     legacy = LegacySSE(
         core,
@@ -236,8 +266,14 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await shared.start()
         try:
-            yield
+            async with anyio.create_task_group() as background:
+                background.start_soon(last_used.run)
+                background.start_soon(activity.run)
+                yield
+                background.cancel_scope.cancel()
         finally:
+            await last_used.flush()
+            await activity.flush()
             await openphone.aclose()
             await clients.aclose()
             await shared.aclose()

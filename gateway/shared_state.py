@@ -1,11 +1,12 @@
 """Where the facts that requests share live: in this process, or on Redis for several machines.
 
-Seven facts outlive a request: the OAuth token state (`oauth.store.Store`), legacy-SSE delivery
-(`SessionBus`), cancellation of running calls, the per-key upstream pace (`Pacer`), the OAuth
-throttle's windows, each grant's daily send allowance (`Allowance`) and the sends waiting for a
-person (`tools.pending.PendingStore`). With `REDIS_URL` every one of them goes through Redis
-(`gateway.redis`) and none of the in-memory versions is used; without it they all stay here, for
-one process.
+Nine facts outlive a request: the OAuth token state (`oauth.store.Store`), the sign-ins made with
+each key (`oauth.connections.ConnectionIndex`) and their writes (`oauth.activity.ActivityLog`),
+legacy-SSE delivery (`SessionBus`), cancellation of running calls, the per-key upstream pace
+(`Pacer`), the OAuth throttle's windows, each grant's daily send allowance (`Allowance`) and the
+sends waiting for a person (`tools.pending.PendingStore`). With `REDIS_URL` every one of them goes
+through Redis (`gateway.redis`) and none of the in-memory versions is used; without it they all stay
+here, for one process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from gateway.keys import ServerKeys
 from gateway.protocol.inflight import Canceller, InFlightCalls
 from gateway.settings import Settings
 from gateway.transports.session_bus import MemorySessionBus, SessionBus
+from oauth.activity import ActivityLog, MemoryActivity
+from oauth.connections import ConnectionIndex, MemoryConnections
 from oauth.store import MemoryStore, Store
 from tools.allowance import Allowance, MemoryAllowance
 from tools.pending import MemoryPendingStore, PendingStore
@@ -38,6 +41,10 @@ class SharedState:
     """The shared facts' implementations, and how to start and stop them (in the app's lifespan)."""
 
     store: Store
+    # The sign-ins made with each key, for the "Connected apps" page.
+    connections: ConnectionIndex
+    # The last writes made with each key, for the same page.
+    activity: ActivityLog
     bus: SessionBus
     cancel: Canceller
     pacer: Pacer
@@ -63,6 +70,8 @@ def build_shared_state(
     store = MemoryStore()
     return SharedState(
         store=store,
+        connections=MemoryConnections(),
+        activity=MemoryActivity(),
         bus=bus or MemorySessionBus(),
         cancel=inflight.cancel_here,
         pacer=KeyedRateLimiter(settings.upstream_rate_limit),

@@ -14,6 +14,7 @@ from gateway.edge.auth import bearer_credential
 from gateway.protocol.principal import Principal
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken
+from oauth.last_used import LastUsed
 from oauth.sealing import Sealer, TokenType
 from oauth.store import Store, family_revocation, token_revocation
 from tools.grant import LEGACY_GRANT
@@ -23,12 +24,19 @@ class BearerVerifier:
     """The `gateway.auth.TokenVerifier` of this authorization server."""
 
     def __init__(
-        self, sealer: Sealer, store: Store, endpoints: Endpoints, observe: Callable[[str], None] | None = None
+        self,
+        sealer: Sealer,
+        store: Store,
+        endpoints: Endpoints,
+        observe: Callable[[str], None] | None = None,
+        last_used: LastUsed | None = None,
     ) -> None:
+        """`last_used` is told of each accepted token of a sign-in (it never waits on anything)."""
         self._sealer = sealer
         self._store = store
         self._audience = endpoints.resource
         self._observe = observe or _ignore
+        self._last_used = last_used
 
     async def verify(self, token: str) -> Principal | None:
         """The token's principal, or None; each verification is counted by result."""
@@ -42,6 +50,8 @@ class BearerVerifier:
             return None
         self._observe("valid")
         family = claims.fam or claims.jti
+        if self._last_used is not None and claims.fam is not None:
+            self._last_used.note(claims.key, claims.fam)
         return Principal(
             api_key=claims.key,
             fingerprint=claims.sub,

@@ -20,10 +20,14 @@ from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
-from gateway.edge.auth import MAX_API_KEY_CHARS
+from gateway.edge.auth import MAX_API_KEY_CHARS, is_api_key_shaped
+from gateway.keys import ServerKeys
 from landing.templating import Templates, static_url
 from oauth.choices import ChoicesView
 from oauth.registration import RegisteredClient
+from tools.api import OpenPhone
+from tools.errors import OpenPhoneError
+from tools.resources import PhoneNumber
 from tools.scopes import OPTIONAL_SCOPES, SCOPES
 
 CSRF_COOKIE: Final = "openphone_mcp_consent"
@@ -47,6 +51,37 @@ def csrf_matches(cookie: str | None, form: str | None, sealed: str) -> bool:
     if not cookie or not form:
         return False
     return hmac.compare_digest(cookie, form) & hmac.compare_digest(form, sealed)
+
+
+class KeyProblem(Exception):
+    """The pasted key cannot be used; the message tells the person what to do."""
+
+
+async def read_numbers(openphone: OpenPhone, keys: ServerKeys, api_key: str) -> list[PhoneNumber]:
+    """The key's numbers (GET /v1/phone-numbers), which also checks the key. Raises KeyProblem.
+
+    The consent page and the connections page (issue 25) ask for the key the same way, and answer a
+    wrong one with the same words."""
+    if not is_api_key_shaped(api_key):
+        raise KeyProblem("Paste your OpenPhone API key (OpenPhone: Settings > API).")
+    api = openphone.for_key(api_key, keys.fingerprint(api_key))
+    try:
+        return await api.list_phone_numbers()
+    except OpenPhoneError as exc:
+        if exc.status in (401, 403):
+            raise KeyProblem("OpenPhone rejected this API key. Check it and paste it again.") from None
+        raise KeyProblem(
+            "OpenPhone could not be reached to check the key. Wait a moment and try again."
+        ) from None
+
+
+async def check_key(openphone: OpenPhone, keys: ServerKeys, api_key: str) -> str | None:
+    """None when OpenPhone accepts the key, else what to tell the person (`read_numbers`)."""
+    try:
+        await read_numbers(openphone, keys, api_key)
+    except KeyProblem as problem:
+        return str(problem)
+    return None
 
 
 def scope_choices(scopes: tuple[str, ...]) -> list[ScopeChoice]:
@@ -93,7 +128,11 @@ class ConsentPages:
     """Renders the consent and error pages for a site served under `public_path`."""
 
     def __init__(self, public_path: str) -> None:
-        self._site = {"static": static_url(public_path), "home": f"{public_path}/"}
+        self._site = {
+            "static": static_url(public_path),
+            "home": f"{public_path}/",
+            "connections_url": f"{public_path}/connections",
+        }
 
     def consent(self, form: FormPage, scopes: tuple[str, ...]) -> HTMLResponse:
         """The first step: who is asking, the scopes, and the key."""
@@ -104,9 +143,10 @@ class ConsentPages:
         return self._form("consent_choices.html", form, view=view)
 
     def _form(self, template: str, form: FormPage, **context: object) -> HTMLResponse:
-        nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get(template).render(
-            nonce=nonce,
+        return self.render(
+            template,
+            form.status_code,
+            form.redirect_uri,
             action=form.action,
             client_name=form.client.display_name,
             redirect_host=urlsplit(form.redirect_uri).netloc,
@@ -114,19 +154,23 @@ class ConsentPages:
             csrf=form.csrf,
             error=form.error,
             **context,
-            **self._site,
         )
-        headers = page_headers(nonce, form.redirect_uri)
-        return HTMLResponse(html, status_code=form.status_code, headers=headers)
+
+    def render(
+        self, template: str, status_code: int = 200, redirect_uri: str | None = None, /, **context: object
+    ) -> HTMLResponse:
+        """Any page of this family: a fresh nonce, the site's links, and the page headers."""
+        nonce = secrets.token_urlsafe(16)
+        html = _TEMPLATES.get(template).render(nonce=nonce, **context, **self._site)
+        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, redirect_uri))
 
     def error(self, message: str, status_code: int = 400, return_url: str | None = None) -> HTMLResponse:
         """The error page; `return_url` adds a link back to the client, followed only by the user."""
-        nonce = secrets.token_urlsafe(16)
-        html = _TEMPLATES.get("error.html").render(
-            nonce=nonce,
+        return self.render(
+            "error.html",
+            status_code,
+            None,
             message=message,
             return_url=return_url,
             return_host=urlsplit(return_url).netloc if return_url else None,
-            **self._site,
         )
-        return HTMLResponse(html, status_code=status_code, headers=page_headers(nonce, None))

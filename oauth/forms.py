@@ -1,7 +1,9 @@
-"""Reading the HTML forms the authorization server's pages post (consent, confirmation).
+"""RFC 6749 §3.2 (https://www.rfc-editor.org/rfc/rfc6749#section-3.2): the form bodies the endpoints read.
 
-A form body is bounded in bytes (the MCP body limit) and fields, and anything unreadable is an
-`InvalidRequest`, which each page renders as its own error.
+The token, revocation and consent endpoints, the confirmation page and the connections page all take
+application/x-www-form-urlencoded bodies, bounded in bytes (the MCP body limit) and in fields, from a
+client counted by IP; anything unreadable is an `InvalidRequest`, which each page renders as its own
+error.
 """
 
 from __future__ import annotations
@@ -39,4 +41,5 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
 
 
 def client_ip(request: Request) -> str:
+    """The address the throttle counts (uvicorn rewrites it only for trusted proxies)."""
     return request.client.host if request.client is not None else "unknown"

@@ -12,9 +12,11 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 
+from gateway.keys import ServerKeys
 from oauth.authorization import single_values
 from oauth.client_auth import authenticate_client
 from oauth.clients import ClientDirectory
+from oauth.connections import ConnectionIndex, key_digest
 from oauth.errors import InvalidRequest, InvalidToken, TemporarilyUnavailable
 from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import Store, StoreUnavailable
@@ -32,9 +34,12 @@ class RevocationEndpoint:
         store: Store,
         clients: ClientDirectory,
         family_ttl: float,
+        connections: tuple[ConnectionIndex, ServerKeys],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`connections`: the index a revoked sign-in leaves, and the keys its digest is made with."""
         self._sealer = sealer
+        self._index, self._keys = connections
         self._store = store
         self._clients = clients
         self._family_ttl = family_ttl
@@ -64,7 +69,9 @@ class RevocationEndpoint:
             return
         if claims.typ is TokenType.REFRESH:
             # A younger refresh token of the family outlives this one: the ban must outlive them all.
-            await self._store.revoke_family(claims.fam or claims.jti, ttl=self._family_ttl)
+            family = claims.fam or claims.jti
+            await self._store.revoke_family(family, ttl=self._family_ttl)
+            await self._index.remove(key_digest(self._keys, claims.key), family)
         await self._store.revoke_token(claims.jti, ttl=max(1.0, claims.exp - self._clock() + 1))
 
     def _identify(self, token: str, order: list[TokenType]) -> Claims | None:

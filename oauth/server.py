@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gateway.edge.auth import is_api_key_shaped
 from gateway.keys import ServerKeys
 from gateway.transports.http import client_ip, read_body
+from oauth.activity import ActivityLog
 from oauth.authorization import (
     AuthorizationRequest,
     ClientPageError,
@@ -32,11 +32,20 @@ from oauth.choices import ChoiceError, choices_view, parse_choices
 from oauth.client_metadata import is_metadata_url
 from oauth.clients import ClientDirectory
 from oauth.confirm_page import HolderCookie
-from oauth.consent import CSRF_COOKIE, ConsentPages, FormPage, csrf_matches, new_csrf_token
+from oauth.connections import ConnectionIndex
+from oauth.connections_page import ConnectionsDeps, ConnectionsPage
+from oauth.consent import (
+    CSRF_COOKIE,
+    ConsentPages,
+    FormPage,
+    KeyProblem,
+    csrf_matches,
+    new_csrf_token,
+    read_numbers,
+)
 from oauth.endpoints import Endpoints
 from oauth.errors import AccessDenied, InvalidRequest, InvalidToken, ProtocolError, TemporarilyUnavailable
-from oauth.forms import media_type as _media_type
-from oauth.forms import read_form as _form
+from oauth.forms import media_type, read_form
 from oauth.metadata import authorization_server_metadata, metadata_paths
 from oauth.registration import Registrar, registration_response
 from oauth.resource_metadata import resource_metadata, resource_metadata_paths
@@ -46,7 +55,6 @@ from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, TokenEndpoint, unavailable_headers
 from tools.api import OpenPhone
-from tools.errors import OpenPhoneError
 from tools.resources import PhoneNumber
 from tools.scopes import OPTIONAL_SCOPES
 
@@ -80,6 +88,8 @@ class AuthorizationServer:
         secure_cookies: bool,
         throttle: Throttle,
         holder: HolderCookie,
+        connections: ConnectionIndex,
+        activity: ActivityLog,
     ) -> None:
         self._holder = holder
         self._endpoints = endpoints
@@ -94,8 +104,26 @@ class AuthorizationServer:
         self._throttle = throttle
         self._store = store
         self._registrar: Registrar = clients.registrar
-        self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes)
-        self._revocation = RevocationEndpoint(self._sealer, store, clients, lifetimes.family)
+        self._tokens = TokenEndpoint(self._sealer, store, clients, endpoints, lifetimes, (connections, keys))
+        self._revocation = RevocationEndpoint(
+            self._sealer, store, clients, lifetimes.family, (connections, keys)
+        )
+        self._connections_page = ConnectionsPage(
+            ConnectionsDeps(
+                sealer=self._sealer,
+                endpoints=endpoints,
+                keys=keys,
+                store=store,
+                index=connections,
+                activity=activity,
+                openphone=openphone,
+                throttle=throttle,
+                lifetimes=lifetimes,
+                pages=self._pages,
+                public_path=public_path,
+                secure_cookies=secure_cookies,
+            )
+        )
         self.sealer = self._sealer
 
     def routes(self) -> list[BaseRoute]:
@@ -115,6 +143,7 @@ class AuthorizationServer:
             Route(f"{prefix}/authorize", self.consent, methods=["POST"]),
             Route(f"{prefix}/token", self.token, methods=["POST", "OPTIONS"]),
             Route(f"{prefix}/revoke", self.revoke, methods=["POST", "OPTIONS"]),
+            *self._connections_page.routes(),
         ]
         return routes
 
@@ -125,7 +154,7 @@ class AuthorizationServer:
             return Response(status_code=204, headers=OPEN_CORS)
         try:
             await self._throttle.check("register", client_ip(request))
-            if _media_type(request) != "application/json":
+            if media_type(request) != "application/json":
                 raise InvalidRequest("the registration body must be application/json")
             try:
                 payload = orjson.loads(await read_body(request.receive, request.headers))
@@ -173,7 +202,7 @@ class AuthorizationServer:
     async def consent(self, request: Request) -> Response:
         try:
             await self._throttle.check("consent", client_ip(request))
-            pairs = await _form(request)
+            pairs = await read_form(request)
         except ProtocolError as exc:
             return self._protocol_error_page(exc)
         try:
@@ -219,8 +248,8 @@ class AuthorizationServer:
         granted = _granted(claims.scope, [value for name, value in pairs if name == "scope"])
         api_key = fields.get("api_key", "").strip()
         try:
-            numbers = await self._read_numbers(api_key)
-        except _KeyProblem as problem:
+            numbers = await read_numbers(self._openphone, self._keys, api_key)
+        except KeyProblem as problem:
             error = str(problem)
             return await self._step(
                 claims,
@@ -256,8 +285,8 @@ class AuthorizationServer:
     async def _choose(self, claims: Claims, pairs: list[tuple[str, str]]) -> Response:
         """The grant the person chose, sealed into the authorization code; or the page again, saying why."""
         try:
-            numbers = await self._read_numbers(claims.key)
-        except _KeyProblem as problem:
+            numbers = await read_numbers(self._openphone, self._keys, claims.key)
+        except KeyProblem as problem:
             return self._pages.error(f"{problem} Start connecting again from your app.")
         try:
             grant = parse_choices(pairs, [number.id for number in numbers])
@@ -288,20 +317,6 @@ class AuthorizationServer:
         self._holder.set(response, self._keys.fingerprint(claims.key))
         return response
 
-    async def _read_numbers(self, api_key: str) -> list[PhoneNumber]:
-        """The key's numbers (GET /v1/phone-numbers), which also checks the key; else `_KeyProblem`."""
-        if not is_api_key_shaped(api_key):
-            raise _KeyProblem("Paste your OpenPhone API key (OpenPhone: Settings > API).")
-        api = self._openphone.for_key(api_key, self._keys.fingerprint(api_key))
-        try:
-            return await api.list_phone_numbers()
-        except OpenPhoneError as exc:
-            if exc.status in (401, 403):
-                raise _KeyProblem("OpenPhone rejected this API key. Check it and paste it again.") from None
-            raise _KeyProblem(
-                "OpenPhone could not be reached to check the key. Wait a moment and press Continue again."
-            ) from None
-
     # RFC 6749 §3.2 and RFC 7009 -----------------------------------------------------------------
 
     async def token(self, request: Request) -> Response:
@@ -309,7 +324,7 @@ class AuthorizationServer:
             return Response(status_code=204, headers=OPEN_CORS)
         try:
             await self._throttle.check("token", client_ip(request))
-            body = await self._tokens.exchange(await _form(request), request.headers)
+            body = await self._tokens.exchange(await read_form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
         return JSONResponse(body, headers={**OPEN_CORS, **NO_STORE})
@@ -319,7 +334,7 @@ class AuthorizationServer:
             return Response(status_code=204, headers=OPEN_CORS)
         try:
             await self._throttle.check("token", client_ip(request))
-            await self._revocation.revoke(await _form(request), request.headers)
+            await self._revocation.revoke(await read_form(request), request.headers)
         except ProtocolError as exc:
             return _oauth_error(exc)
         return Response(status_code=200, headers={**OPEN_CORS, **NO_STORE})
@@ -375,10 +390,6 @@ class AuthorizationServer:
         """The error sent back once the user has acted on the consent page."""
         location = self._error_location(redirect_uri, error, state)
         return RedirectResponse(location, status_code=303, headers=NO_STORE)
-
-
-class _KeyProblem(Exception):
-    """The key cannot be used; the message tells the person what to do."""
 
 
 def _document(body: dict[str, Any]) -> Handler:

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+from gateway.keys import ServerKeys
 from oauth.authorization import single_values
 from oauth.client_auth import authenticate_client
 from oauth.clients import ClientDirectory
+from oauth.connections import Connection, ConnectionIndex, key_digest
 from oauth.endpoints import Endpoints
 from oauth.errors import (
     InvalidGrant,
@@ -76,9 +79,12 @@ class TokenEndpoint:
         clients: ClientDirectory,
         endpoints: Endpoints,
         lifetimes: Lifetimes,
+        connections: tuple[ConnectionIndex, ServerKeys],
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`connections`: the index each new sign-in is added to, and the keys its digest is made with."""
         self._sealer = sealer
+        self._index, self._keys = connections
         self._store = store
         self._clients = clients
         self._endpoints = endpoints
@@ -121,6 +127,9 @@ class TokenEndpoint:
         # RFC 7636 §4.6: checked before the code is spent, so a wrong guess cannot burn it.
         if claims.code_challenge is None or not verifier_matches(verifier, claims.code_challenge):
             raise InvalidGrant("code_verifier does not match the code_challenge")
+        # Indexed before the code is spent: when the index is unreachable the 503 leaves the code
+        # usable, and a replay re-adds the same family, which the store bans (issue 25).
+        await self._index_sign_in(claims, client)
         # RFC 6749 §4.1.2: a code used twice revokes the tokens it was exchanged for (the store does).
         if not await self._store.redeem_code(
             claims.jti, code_ttl=self._remaining(claims), family_ttl=self._lifetimes.family
@@ -150,6 +159,18 @@ class TokenEndpoint:
         if rotation.outcome is RefreshOutcome.REVOKED:
             raise InvalidGrant("this sign-in was revoked; connect again")
         return self._issue(claims, scope, family=family, generation=rotation.generation)
+
+    async def _index_sign_in(self, claims: Claims, client: RegisteredClient) -> None:
+        now = self._clock()
+        connection = Connection(
+            family=claims.jti,
+            client_name=client.display_name,
+            redirect_host=urlsplit(claims.redirect_uri or "").netloc,
+            scopes=claims.scope,
+            granted_at=now,
+            expires_at=now + self._lifetimes.family,
+        )
+        await self._index.add(key_digest(self._keys, claims.key), connection)
 
     def _issue(
         self, grant: Claims, scope: tuple[str, ...], *, family: str, generation: int

@@ -13,6 +13,7 @@ from tools.call_detail import GET_CALL
 from tools.call_media import GET_CALL_RECORDINGS, GET_VOICEMAIL
 from tools.calls import FETCH_CALL_TRANSCRIPTS, GET_CALL_SUMMARY, LIST_CALLS
 from tools.confirm_send import CONFIRM_SEND
+from tools.contact_undo import UNDO_CONTACT_CHANGE
 from tools.contacts import (
     CREATE_CONTACT,
     DELETE_CONTACT,
@@ -41,6 +42,7 @@ OPENPHONE_TOOLS: Final[tuple[Tool[Any, Any], ...]] = (
     GET_CONTACT,
     UPDATE_CONTACT,
     DELETE_CONTACT,
+    UNDO_CONTACT_CHANGE,
     LIST_CONTACT_CUSTOM_FIELDS,
     LIST_CALLS,
     GET_CALL,

@@ -13,10 +13,12 @@ from pydantic import Field, model_validator
 
 from tools.arguments import Arguments, NoArguments, OpaqueId, PageOf50
 from tools.budget import Trimmable, page_fit
+from tools.contact_undo import UNDO_NOTE, receipt
 from tools.phone import PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
 from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
+from tools.undo import restore_body
 from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CONTACT_VIEW
 
@@ -79,8 +81,21 @@ class CreateContactArgs(ContactFields):
     first_name: Name
 
 
-async def create_contact(args: CreateContactArgs, context: ToolContext) -> Contact:
-    return await context.openphone.create_contact(args.to_body(args.first_name))
+class UndoFields(Wire):
+    """What a contact write returns besides the contact (None when this gateway offers no undo)."""
+
+    undo_token: str | None = None
+    undo_expires_at: str | None = None
+    audit_id: str | None = None
+
+
+class ContactChange(Contact, UndoFields):
+    """The contact after a write, with its undo."""
+
+
+async def create_contact(args: CreateContactArgs, context: ToolContext) -> ContactChange:
+    created = await context.openphone.create_contact(args.to_body(args.first_name))
+    return ContactChange(**dict(created), **receipt(context, "created", created.id, None, created.updated_at))
 
 
 CREATE_CONTACT = Tool(
@@ -89,10 +104,10 @@ CREATE_CONTACT = Tool(
     description=(
         "Create an OpenPhone contact: firstName is required; lastName, company, role, emails, "
         "phoneNumbers (E.164), customFields (keys from list-contact-custom-fields), externalId and "
-        "source are optional. Creating twice makes two contacts; look first with list-contacts."
+        "source are optional. Creating twice makes two contacts; look first with list-contacts." + UNDO_NOTE
     ),
     input_model=CreateContactArgs,
-    output_model=Contact,
+    output_model=ContactChange,
     handler=create_contact,
     annotations=ToolAnnotations(read_only=False, destructive=False, idempotent=False, open_world=False),
     scope=CONTACTS_WRITE,
@@ -111,8 +126,18 @@ class UpdateContactArgs(ContactFields):
         return self
 
 
-async def update_contact(args: UpdateContactArgs, context: ToolContext) -> Contact:
-    return await context.openphone.update_contact(args.id, args.to_body(args.first_name))
+async def update_contact(args: UpdateContactArgs, context: ToolContext) -> ContactChange:
+    body = args.to_body(args.first_name)
+    # Read first only when there will be an undo: what the undo puts back.
+    before = await context.openphone.get_contact(args.id) if context.undo is not None else None
+    after = await context.openphone.update_contact(args.id, body)
+    if before is None:
+        return ContactChange(**dict(after))
+    added = {item.key for item in after.custom_fields if item.key} - {
+        item.key for item in before.custom_fields if item.key
+    }
+    restore = restore_body(before, clear_custom=sorted(added))
+    return ContactChange(**dict(after), **receipt(context, "updated", after.id, restore, after.updated_at))
 
 
 UPDATE_CONTACT = Tool(
@@ -120,10 +145,10 @@ UPDATE_CONTACT = Tool(
     title="Update a contact",
     description=(
         "Change fields of a contact made through the API (by id). Only the fields given change; a list "
-        "given (emails, phoneNumbers, customFields) replaces that list."
+        "given (emails, phoneNumbers, customFields) replaces that list." + UNDO_NOTE
     ),
     input_model=UpdateContactArgs,
-    output_model=Contact,
+    output_model=ContactChange,
     handler=update_contact,
     annotations=ToolAnnotations(read_only=False, destructive=True, idempotent=True, open_world=False),
     scope=CONTACTS_WRITE,
@@ -159,20 +184,27 @@ GET_CONTACT = Tool(
 )
 
 
-class DeletedContact(Wire):
+class DeletedContact(UndoFields):
     id: str
     deleted: bool
 
 
 async def delete_contact(args: ContactIdArgs, context: ToolContext) -> DeletedContact:
+    before = await context.openphone.get_contact(args.id) if context.undo is not None else None
     await context.openphone.delete_contact(args.id)
-    return DeletedContact(id=args.id, deleted=True)
+    if before is None:
+        return DeletedContact(id=args.id, deleted=True)
+    restore = restore_body(before, for_create=True)
+    return DeletedContact(id=args.id, deleted=True, **receipt(context, "deleted", args.id, restore, None))
 
 
 DELETE_CONTACT = Tool(
     name="delete-contact",
     title="Delete a contact",
-    description="Delete a contact by id. This cannot be undone.",
+    description=(
+        "Delete a contact by id. Returns an undoToken: undo-contact-change creates it again (under a "
+        "new id) within 5 minutes (texts cannot be unsent)."
+    ),
     input_model=ContactIdArgs,
     output_model=DeletedContact,
     handler=delete_contact,

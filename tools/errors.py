@@ -4,7 +4,8 @@ ToolsError
 ├── ToolDeclarationError   a tool declaration breaks the registry's rules (raised at start-up)
 └── ToolError              a handler could not do what was asked; becomes an `isError` result
     ├── OpenPhoneError     OpenPhone failed or refused a request (any status, timeout or transport failure)
-    └── SendCounterUnavailable  the shared send allowance cannot be reached, so nothing was sent
+    ├── SendCounterUnavailable  the shared send allowance cannot be reached, so nothing was sent
+    └── UndoRefused        an undo token cannot be used (its `code` says why); nothing was changed
 """
 
 from __future__ import annotations
@@ -56,3 +57,11 @@ class SendCounterUnavailable(ToolError):
             "Nothing was sent: the daily send count cannot be reached right now, and no text is sent "
             "uncounted. This is temporary; try again in a few seconds."
         )
+
+
+class UndoRefused(ToolError):
+    """Raised when an undo token cannot be used; nothing was changed. `code` says why (UndoCode)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{message} Nothing was changed. (code: {code})")
+        self.code = code

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tools.api import OpenPhoneAPI
     from tools.grant import Grant
     from tools.sends import Sends
+    from tools.undo import UndoBook
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ class ToolContext:
     `sends` is the caller's send guard: its grant (inboxes, send rule, new numbers), the id its
     allowance and pending sends are kept under, and the hooks every send goes through.
     `settle_send` confirms or cancels the held send a view's token names (confirm-send).
+    `credential` names the caller's credential (an OAuth sign-in, or the key header): undo tokens
+    are bound to it; `undo` seals and redeems them (None: the contact writes offer no undo).
     """
 
     openphone: OpenPhoneAPI
@@ -74,6 +77,8 @@ class ToolContext:
     report_progress: ProgressReporter = no_progress
     region: str = DEFAULT_REGION
     settle_send: SettleSend = no_settling
+    credential: str = ""
+    undo: UndoBook | None = None
 
     @property
     def grant(self) -> Grant:

@@ -44,6 +44,7 @@ from tools.registry import (
 )
 from tools.scopes import refusal
 from tools.sends import SendAudit, Sends
+from tools.undo import UndoBook
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,13 @@ class ProtocolCore:
         confirmations: Confirmations,
         count_tool_call: Callable[[str, str], None] | None = None,
         allowance: Allowance | None = None,
+        undo: UndoBook | None = None,
+        record_write: WriteRecorder | None = None,
     ) -> None:
+        """`undo` seals the undo tokens of contact writes (None: they offer none); `record_write` is
+        told of every finished call of a tool that writes (it never awaits)."""
+        self._undo = undo
+        self._record_write = record_write
         self._registry = registry
         # None: a core built alone (tests, tools) counts in this process.
         self._allowance = allowance or MemoryAllowance()
@@ -346,6 +353,8 @@ class ProtocolCore:
             report_progress=_progress_reporter(params, exchange),
             region=self._region,
             settle_send=self._held.view_settler(principal),
+            credential=principal.credential,
+            undo=self._undo,
         )
         with self._inflight.track(exchange.namespace, request_id) as scope:
             try:
@@ -362,7 +371,10 @@ class ProtocolCore:
             logger.info("tool %s cancelled by the client", tool.name)
             self._outcome(exchange, tool.name, "cancelled")
             return None
-        self._outcome(exchange, tool.name, "error" if result.get("isError") else "ok")
+        outcome = "error" if result.get("isError") else "ok"
+        self._outcome(exchange, tool.name, outcome)
+        if self._record_write is not None and not tool.annotations.read_only:
+            self._record_write(principal, tool.name, parsed.arguments, result, outcome)
         return result
 
 
@@ -381,6 +393,10 @@ def _audit_send(record: SendAudit) -> None:
         recipients=record.recipients,
         send_outcome=record.outcome,
     )
+
+
+# (principal, tool name, arguments, CallToolResult, "ok" or "error")
+WriteRecorder = Callable[[Principal, str, dict[str, Any], dict[str, Any], str], None]
 
 
 def _ignore_outcome(tool: str, outcome: str) -> None:

@@ -19,6 +19,8 @@ from oauth.store import RefreshOutcome, Rotation
 Arg: TypeAlias = str | int
 REVOCATIONS_CHANNEL: Final = "oauth:revocations"
 REVOCATION_INDEX: Final = "oauth:rv:index"
+CONNECTIONS_PREFIX: Final = "conn:key:"
+CONNECTED_KEYS: Final = "conn:keys"
 
 
 def _family_keys(family: str) -> tuple[str, str, str]:
@@ -45,6 +47,8 @@ class Scripts:
         self._delete_if: AsyncScript = client.register_script(_source("delete_if"))
         self._reserve: AsyncScript = client.register_script(_source("reserve_allowance"))
         self._client = client
+        self._connect: AsyncScript = client.register_script(_source("connection_add"))
+        self._touch: AsyncScript = client.register_script(_source("connection_touch"))
 
     async def redeem_code(self, family: str, nonce: str, code_ttl_ms: int, family_ttl_ms: int) -> bool:
         """True when this redemption (or a retry of it with the same `nonce`) may mint tokens."""
@@ -105,6 +109,23 @@ class Scripts:
     async def refund_allowance(self, grant_key: str, members: list[str]) -> None:
         """Drop reserved entries; one ZREM is atomic, and dropping one twice drops nothing more."""
         await self._client.zrem(_allowance_key(grant_key), *members)
+
+    async def add_connection(
+        self, digest: str, family: str, facts: str, expires_ms: int, per_key: int, keys: int
+    ) -> None:
+        """Index a sign-in's `facts` (JSON) under `digest`; see connection_add.lua for the bounds."""
+        await self._connect(
+            keys=[connections_key(digest), CONNECTED_KEYS],
+            args=[family, facts, expires_ms, per_key, keys, digest, CONNECTIONS_PREFIX],
+        )
+
+    async def touch_connection(self, digest: str, family: str, at_seconds: int) -> None:
+        await self._touch(keys=[connections_key(digest)], args=[family, at_seconds])
+
+
+def connections_key(digest: str) -> str:
+    """The hash of one key's sign-ins."""
+    return f"{CONNECTIONS_PREFIX}{digest}"
 
 
 def _allowance_key(grant_key: str) -> str:

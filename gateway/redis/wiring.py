@@ -8,9 +8,11 @@ from limits.aio.storage import RedisStorage
 
 from gateway.keys import ServerKeys
 from gateway.protocol.inflight import InFlightCalls
+from gateway.redis.activity import RedisActivity
 from gateway.redis.allowance import RedisAllowance
 from gateway.redis.cancellation import CANCEL_CHANNEL, Cancellations
 from gateway.redis.connection import connect
+from gateway.redis.connections import RedisConnections
 from gateway.redis.pacer import RedisPacer
 from gateway.redis.pending import RedisPendingStore
 from gateway.redis.pubsub import Channel, PubSubHub
@@ -83,6 +85,8 @@ def redis_state(url: str, settings: Settings, keys: ServerKeys, inflight: InFlig
     return SharedState(
         store=store,
         bus=RedisSessionBus(sessions, clients.publisher, keys),
+        connections=RedisConnections(clients.commands, scripts),
+        activity=RedisActivity(clients.commands),
         cancel=cancellations.cancel,
         pacer=pacer,
         pending=RedisPendingStore(clients.commands, scripts, keys.derive("pending-send")),

@@ -1,4 +1,4 @@
-// Progressive enhancement for the landing, consent and error pages. Without this file every page
+// Progressive enhancement for the landing, consent, error and Connected apps pages. Without this file every page
 // still reads top to bottom: tabs are stacked sections, accordions are <details>, and the buttons
 // that only work with script (theme, copy) stay hidden.
 "use strict";
@@ -155,10 +155,37 @@
     container.classList.add("is-enhanced");
   }
 
+  // The Connected apps page: a Disconnect button asks in a dialog, then posts the confirmation
+  // itself; without script (or <dialog>) the server shows the same question as a page.
+  function setUpConfirm(button) {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return;
+    }
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      dialog.querySelector("h2").textContent = button.getAttribute("data-confirm");
+      dialog.querySelector("[data-confirm-yes]").onclick = function () {
+        var action = document.createElement("input");
+        action.type = "hidden";
+        action.name = "action";
+        action.value = button.getAttribute("data-confirm-action");
+        button.form.appendChild(action);
+        dialog.close();
+        button.form.submit();
+      };
+      dialog.querySelector("[data-confirm-no]").onclick = function () {
+        dialog.close();
+      };
+      dialog.showModal();
+    });
+  }
+
   function start() {
     document.querySelectorAll("[data-theme-toggle]").forEach(setUpThemeToggle);
     document.querySelectorAll("[data-copy-target]").forEach(setUpCopyButton);
     document.querySelectorAll("[data-tabs]").forEach(setUpTabs);
+    document.querySelectorAll("[data-confirm]").forEach(setUpConfirm);
   }
 
   if (document.readyState === "loading") {

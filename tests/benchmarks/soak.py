@@ -21,14 +21,16 @@ from typing import Any, Final
 import psutil
 import uvloop
 
+from oauth.activity import FLUSH_INTERVAL_SECONDS
 from tests.benchmarks.processes import Cores, Server
-from tests.benchmarks.soak_load import Slice, Tally, first_grant, run_load
+from tests.benchmarks.soak_load import Slice, Tally, connected_apps, first_grant, run_load
 from tests.benchmarks.targets import gateway, upstream
 
 SAMPLE_SECONDS: Final = 1.0
 SLICES: Final = 10
 # Pooled upstream connections close after aiohttp's 15 s keep-alive; the descriptors get this long.
 SETTLE_SECONDS: Final = 60.0
+ACTIVITY_FLUSH_SECONDS: Final = FLUSH_INTERVAL_SECONDS + 1
 SANDBOX: Final = "in-process sandbox"
 OVER_HTTP: Final = "fake OpenPhone over HTTP"
 
@@ -65,6 +67,8 @@ class SoakResult:
     fds_idle: int
     fds_after: int
     settle_seconds: float
+    # The Connected apps page after the load: its index and activity log stay within their bounds.
+    connected_apps: dict[str, int] = field(default_factory=dict)
     summary: dict[str, float] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +151,9 @@ async def _soak(variant: str, server: Server, seconds: float) -> SoakResult:
     await run_load(server.url, grant, tally, stop, writes=variant == SANDBOX)
     await sampler
     fds_after, settle_seconds = await _settle(process, fds_idle)
+    # The activity log is written every 5 s in the background: wait out one flush.
+    await asyncio.sleep(ACTIVITY_FLUSH_SECONDS)
+    connected = await connected_apps(server.url)
     return SoakResult(
         variant=variant,
         seconds=seconds,
@@ -160,6 +167,7 @@ async def _soak(variant: str, server: Server, seconds: float) -> SoakResult:
         fds_idle=fds_idle,
         fds_after=fds_after,
         settle_seconds=settle_seconds,
+        connected_apps=connected,
     )
 
 
@@ -184,7 +192,8 @@ def measure_soak(cores: Cores, *, seconds: float) -> list[SoakResult]:
         slope = result.summary["last_half_slope_mib_per_hour"]
         print(
             f"  {variant}: RSS slope {slope:+.1f} MiB/h over the last half, "
-            f"fds {result.fds_idle} idle -> {result.fds_after} after, {sum(result.errors.values())} errors",
+            f"fds {result.fds_idle} idle -> {result.fds_after} after, {sum(result.errors.values())} errors, "
+            f"connected apps page {result.connected_apps}",
             flush=True,
         )
     return results

@@ -27,6 +27,7 @@ import orjson
 
 from tests.benchmarks.sse_client import SSESession, UnexpectedStatus
 from tests.benchmarks.throughput import EXPECTED_IN_RESULT, TOOL, handshake_call
+from tests.oauth.connections_flow import unlock
 from tests.oauth.flow import SEND_FREELY, exchange, tokens_for
 
 CALL_CONNECTIONS: Final = 16
@@ -258,3 +259,15 @@ async def run_load(url: str, grant: Credentials, tally: Tally, stop: float, *, w
                 )
         except TimeoutError:
             tally.fail(f"clients still busy {FINISH_SECONDS:g} s after the end: stopped")
+
+
+async def connected_apps(url: str) -> dict[str, int]:
+    """What the Connected apps page lists for the load's key once it has run: its sign-ins (bounded
+    at 50 however many flows ran) and its writes (bounded at 100)."""
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_SECONDS) as web:
+        page = await unlock(web)
+    return {
+        "status": page.status_code,
+        "sign_ins_listed": page.text.count('<li class="connection"'),
+        "writes_listed": page.text.count("<tr><td>"),
+    }

@@ -153,10 +153,11 @@ async def tokens_for(
     web: httpx.AsyncClient,
     ticked: tuple[str, ...] | None = None,
     choices: list[tuple[str, str]] | None = None,
+    client_name: str = "Flow test",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A registered public client and the token response of a full consent (`ticked`: write scopes
     kept; `choices`: the second step's fields, the page's defaults when None)."""
-    client = await register(web)
+    client = await register(web, client_name=client_name)
     pkce = Pkce.new()
     form = await open_consent(web, authorize_params(client["client_id"], pkce))
     code = redirect_query(await submit(web, form, scopes=ticked, choices=choices))["code"]

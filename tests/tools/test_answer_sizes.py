@@ -135,9 +135,22 @@ HELD_LARGEST: list[tuple[str, Seed, str, dict[str, Any]]] = [
 ]
 
 
+# Tools driven by a test of their own below, after the call that makes their input.
+FOLLOW_UPS: tuple[str, ...] = ("undo-contact-change",)
+
+
 def test_every_tool_is_driven_at_its_largest() -> None:
-    driven = [name for name, _, _ in LARGEST] + [name for name, _, _, _ in HELD_LARGEST]
+    driven = [name for name, _, _ in LARGEST] + [name for name, _, _, _ in HELD_LARGEST] + [*FOLLOW_UPS]
     assert sorted(driven) == sorted(TOOL_NAMES)
+
+
+def test_largest_undo_answer_fits_the_budget(tool_server: LiveServer, sandbox: SandboxState) -> None:
+    """Undoing a delete creates the whole contact again and answers it: measured on the fullest one."""
+    created = structured(answer(tool_server, "create-contact", FULL_CONTACT_ARGS)[1])
+    deleted = structured(answer(tool_server, "delete-contact", {"id": created["id"]})[1])
+    size, result = answer(tool_server, "undo-contact-change", {"undoToken": deleted["undoToken"]})
+    structured(result)
+    assert size <= RESULT_BUDGET_BYTES
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ async def test_tools_that_write_are_model_only_and_helpers_app_only(
         "update-contact",
         "delete-contact",
         "confirm-send",
+        "undo-contact-change",
     }
     model_only = {name for name, seen_by in visibility.items() if seen_by == ["model"]}
     app_only = {name for name, seen_by in visibility.items() if seen_by == ["app"]}
