@@ -200,6 +200,7 @@ def create_app(
         holder=holder,
         connections=shared.connections,
         activity=shared.activity,
+        allowance=shared.allowance,
     )
     registry = registry or build_registry(settings.chatgpt_tools)
     confirmations = Confirmations(shared.pending, keys, settings.public_url)

@@ -21,6 +21,7 @@ from typing import Final, NamedTuple, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from gateway.keys import ServerKeys
+from tools.grant import Grant
 
 MAX_CONNECTIONS_PER_KEY: Final = 50
 MAX_INDEXED_KEYS: Final = 10_000
@@ -28,7 +29,8 @@ _DIGEST_PURPOSE: Final = "connections-index"
 
 
 class Connection(BaseModel):
-    """One sign-in's public facts. Times are epoch seconds; `last_used` is None until first noted."""
+    """One sign-in's public facts. Times are epoch seconds; `last_used` is None until first noted.
+    `grant` is what the person chose at consent (issue 23); None in entries indexed before it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,6 +41,7 @@ class Connection(BaseModel):
     granted_at: float
     expires_at: float
     last_used: float | None = None
+    grant: Grant | None = None
 
 
 class Use(NamedTuple):

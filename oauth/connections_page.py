@@ -32,7 +32,10 @@ from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, unavailable_headers
+from tools.allowance import Allowance
 from tools.api import OpenPhone
+from tools.errors import SendCounterUnavailable
+from tools.grant import Grant, SendRule
 from tools.scopes import SCOPES
 
 PAGE_PATH: Final = "/connections"
@@ -56,6 +59,8 @@ class Row:
     scopes: tuple[str, ...]
     granted: str
     last_used: str
+    inboxes: str
+    sending: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ class ConnectionsDeps:
     store: Store
     index: ConnectionIndex
     activity: ActivityLog
+    allowance: Allowance
     openphone: OpenPhone
     throttle: Throttle
     lifetimes: Lifetimes
@@ -155,10 +161,21 @@ class ConnectionsPage:
             writes = await self._deps.activity.recent(digest)
         except StoreUnavailable:
             return self._unavailable(digest, UNLISTABLE)
-        rows = _rows(live)
+        try:
+            rows = [await self._row(connection) for connection in live]
+        except SendCounterUnavailable:
+            return self._unavailable(digest, UNLISTABLE)
         return self._page(
             "connections.html", digest=digest, rows=rows, activity=_activity(writes, live), notice=notice
         )
+
+    async def _row(self, connection: Connection) -> Row:
+        """The sign-in as listed, with its sends in the last 24 hours when it has an allowance."""
+        grant = connection.grant
+        sent = None
+        if grant is not None and grant.send is SendRule.ALLOWANCE:
+            sent = await self._deps.allowance.used(connection.family)
+        return _row(connection, sent)
 
     async def _live(self, digest: str) -> list[Connection]:
         """The key's sign-ins that the token store has not revoked, newest first."""
@@ -208,17 +225,33 @@ class ConnectionsPage:
 
 
 def _rows(connections: Sequence[Connection]) -> list[Row]:
-    return [
-        Row(
-            family=connection.family,
-            client_name=connection.client_name,
-            redirect_host=connection.redirect_host,
-            scopes=connection.scopes,
-            granted=_minute(connection.granted_at),
-            last_used=_minute(connection.last_used) if connection.last_used is not None else "not yet",
-        )
-        for connection in connections
-    ]
+    """Rows for the confirmation step, which names the sign-ins without counting their sends."""
+    return [_row(connection, None) for connection in connections]
+
+
+def _row(connection: Connection, sent: int | None) -> Row:
+    return Row(
+        family=connection.family,
+        client_name=connection.client_name,
+        redirect_host=connection.redirect_host,
+        scopes=connection.scopes,
+        granted=_minute(connection.granted_at),
+        last_used=_minute(connection.last_used) if connection.last_used is not None else "not yet",
+        inboxes="not recorded" if connection.grant is None else connection.grant.describe_inboxes(),
+        sending=_sending(connection.grant, sent),
+    )
+
+
+def _sending(grant: Grant | None, sent: int | None) -> str:
+    """The send rule in words, with the sends of the last 24 hours under an allowance."""
+    if grant is None:
+        return "not recorded (signed in before send rules)"
+    if grant.send is SendRule.ALLOWANCE:
+        counted = "" if sent is None else f"; {sent} sent in the last 24 hours"
+        return f"up to {grant.daily_limit} recipients a day without asking{counted}"
+    if grant.send is SendRule.CONFIRM:
+        return "asks you before each send"
+    return "never sends"
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle
 from oauth.tokens import Lifetimes, TokenEndpoint, unavailable_headers
+from tools.allowance import Allowance
 from tools.api import OpenPhone
 from tools.resources import PhoneNumber
 from tools.scopes import OPTIONAL_SCOPES
@@ -90,6 +91,7 @@ class AuthorizationServer:
         holder: HolderCookie,
         connections: ConnectionIndex,
         activity: ActivityLog,
+        allowance: Allowance,
     ) -> None:
         self._holder = holder
         self._endpoints = endpoints
@@ -116,6 +118,7 @@ class AuthorizationServer:
                 store=store,
                 index=connections,
                 activity=activity,
+                allowance=allowance,
                 openphone=openphone,
                 throttle=throttle,
                 lifetimes=lifetimes,

@@ -35,6 +35,7 @@ from oauth.pkce import verifier_matches
 from oauth.registration import RegisteredClient
 from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import RefreshOutcome, Store, StoreUnavailable
+from tools.grant import LEGACY_GRANT
 
 # Seconds a client is asked to wait when the token state cannot be reached.
 RETRY_AFTER_SECONDS: Final = 2
@@ -169,6 +170,7 @@ class TokenEndpoint:
             scopes=claims.scope,
             granted_at=now,
             expires_at=now + self._lifetimes.family,
+            grant=claims.grd or LEGACY_GRANT,
         )
         await self._index.add(key_digest(self._keys, claims.key), connection)
 

@@ -56,6 +56,12 @@ class Allowance(Protocol):
     async def refund(self, grant_id: str, reservation_id: str, indexes: Sequence[int]) -> None:
         """Give back the reserved recipients at `indexes` (OpenPhone refused them); repeating is harmless."""
 
+    async def used(self, grant_id: str) -> int:
+        """The recipients counted in the window now (the connected-apps page's "sends today").
+
+        Raises `tools.errors.SendCounterUnavailable` when the count cannot be reached.
+        """
+
 
 class MemoryAllowance:
     """The allowance for one process: each grant's entries and when they were reserved.
@@ -97,6 +103,9 @@ class MemoryAllowance:
             entries.pop(member(reservation_id, index), None)
         if not entries:
             self._entries.pop(grant_id, None)
+
+    async def used(self, grant_id: str) -> int:
+        return len(self._live(grant_id, self._clock()))
 
     def _live(self, grant_id: str, now: float) -> dict[str, float]:
         horizon = now - self._window

@@ -44,6 +44,13 @@ class RedisAllowance:
             raise SendCounterUnavailable() from None
         return Reservation(reservation_id, granted, remaining, None if when_ms < 0 else when_ms / 1000)
 
+    async def used(self, grant_id: str) -> int:
+        try:
+            return await self._scripts.count_allowance(self.grant_key(grant_id), self._window_ms)
+        except UNAVAILABLE as exc:
+            logger.warning("the allowance cannot be read (%s)", type(exc).__name__)
+            raise SendCounterUnavailable() from None
+
     async def refund(self, grant_id: str, reservation_id: str, indexes: Sequence[int]) -> None:
         members = [member(reservation_id, index) for index in indexes]
         try:

@@ -46,6 +46,7 @@ class Scripts:
         self._settle: AsyncScript = client.register_script(_source("settle_pending"))
         self._delete_if: AsyncScript = client.register_script(_source("delete_if"))
         self._reserve: AsyncScript = client.register_script(_source("reserve_allowance"))
+        self._count: AsyncScript = client.register_script(_source("count_allowance"))
         self._client = client
         self._connect: AsyncScript = client.register_script(_source("connection_add"))
         self._touch: AsyncScript = client.register_script(_source("connection_touch"))
@@ -105,6 +106,10 @@ class Scripts:
             keys=[_allowance_key(grant_key)], args=[reservation_id, count, limit, window_ms]
         )
         return int(granted) == 1, int(remaining), int(when)
+
+    async def count_allowance(self, grant_key: str, window_ms: int) -> int:
+        """The entries of the grant's window on Redis's clock; see `scripts/count_allowance.lua`."""
+        return int(await self._count(keys=[_allowance_key(grant_key)], args=[window_ms]))
 
     async def refund_allowance(self, grant_key: str, members: list[str]) -> None:
         """Drop reserved entries; one ZREM is atomic, and dropping one twice drops nothing more."""

@@ -13,6 +13,7 @@ from tests.oauth.connections_flow import family_of, hidden, names, post, status_
 from tests.oauth.flow import tokens_for
 from tests.toolkit import eventually
 from tools.sandbox import SANDBOX_API_KEY
+from tools.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
 
@@ -107,3 +108,40 @@ async def test_the_page_lists_writes_by_sign_in_and_direct(web: httpx.AsyncClien
         return authors[:2] == ["direct", "Writer app"]
 
     await eventually(listed, FLUSH_BOUND_SECONDS)
+
+
+async def test_each_sign_in_shows_its_inboxes_send_rule_and_sends_of_the_last_day(
+    web: httpx.AsyncClient,
+) -> None:
+    """Issue 25 with issue 23: the grant's public facts, and what its allowance has counted."""
+    choices = [
+        ("inboxes", "chosen"),
+        ("inbox", seed.MAIN_LINE_ID),
+        ("send", "allowance"),
+        ("daily_limit", "7"),
+    ]
+    choices += [("new_numbers", "yes")]
+    _, tokens = await tokens_for(web, client_name="Allowance app", choices=choices)
+    await tokens_for(web, client_name="Asking app")
+    send = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": "bulk-messages",
+            "arguments": {"from": seed.MAIN_LINE_ID, "to": ["+14155550191", "+14155550192"], "content": "Hi"},
+        },
+    }
+    headers = {"accept": "application/json", "authorization": f"Bearer {tokens['access_token']}"}
+    sent = await web.post("/mcp", json=send, headers=headers)
+    assert sent.json()["result"]["isError"] is False
+    page = (await unlock(web)).text
+    allowance = page[page.index("Allowance app") :]
+    assert f"<dt>Inboxes</dt><dd>{seed.MAIN_LINE_ID}</dd>" in allowance
+    assert (
+        "<dt>Sending</dt><dd>up to 7 recipients a day without asking; 2 sent in the last 24 hours</dd>"
+        in allowance
+    )
+    asking = page[page.index("Asking app") :]
+    assert "<dt>Inboxes</dt><dd>every inbox</dd>" in asking
+    assert "<dt>Sending</dt><dd>asks you before each send</dd>" in asking

@@ -53,6 +53,15 @@ async def test_reservations_are_granted_up_to_the_limit_exactly(allowance: Allow
     assert (third.granted, third.remaining) == (False, 0)
 
 
+async def test_used_counts_what_is_reserved_and_not_refunded(allowance: Allowance) -> None:
+    """What the connected-apps page shows as sent in the last 24 hours."""
+    assert await allowance.used(GRANT) == 0
+    await allowance.reserve(GRANT, "r1", 4, 10)
+    await allowance.reserve(GRANT, "r2", 9, 10)
+    await allowance.refund(GRANT, "r1", [1])
+    assert (await allowance.used(GRANT), await allowance.used("another-grant")) == (3, 0)
+
+
 async def test_a_refused_reservation_takes_nothing(allowance: Allowance) -> None:
     await allowance.reserve(GRANT, "r1", 8, 10)
     refused = await allowance.reserve(GRANT, "r2", 3, 10)
