@@ -93,7 +93,9 @@ async def test_another_grant_cannot_settle_a_pending_send(store: PendingStore) -
     with pytest.raises(NotPending) as other:
         await store.settle(pending.id, "family-2", "confirm")
     assert other.value.reason == "other-grant"
-    assert (await store.get(pending.id)).status is Status.PENDING  # type: ignore[union-attr]
+    kept = await store.get(pending.id)
+    assert kept is not None
+    assert kept.status is Status.PENDING
 
 
 async def test_an_expired_pending_send_cannot_be_confirmed(store: PendingStore) -> None:
