@@ -25,10 +25,11 @@ from starlette.routing import BaseRoute, Route
 from gateway.edge.auth import MAX_API_KEY_CHARS
 from gateway.keys import ServerKeys
 from gateway.protocol.confirmation import CONFIRM_PATH, Confirmations, Deliver
+from gateway.transports.http import client_ip
 from landing.templating import Templates, static_url
 from oauth.consent import page_headers
 from oauth.errors import ProtocolError
-from oauth.forms import client_ip, read_form
+from oauth.forms import read_form
 from oauth.throttle import Throttle
 from tools.pending import Decision, PendingUnavailable, Settled, Status
 

@@ -21,13 +21,14 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.edge.auth import bearer_credential
 from gateway.keys import ServerKeys
+from gateway.transports.http import client_ip
 from oauth.activity import ActivityLog, Entry
 from oauth.authorization import single_values
 from oauth.connections import Connection, ConnectionIndex, key_digest
 from oauth.consent import ConsentPages, check_key, csrf_matches, new_csrf_token
 from oauth.endpoints import Endpoints
 from oauth.errors import InvalidToken, ProtocolError
-from oauth.forms import client_ip, read_form
+from oauth.forms import read_form
 from oauth.sealing import Claims, Sealer, TokenType
 from oauth.store import Store, StoreUnavailable
 from oauth.throttle import Throttle

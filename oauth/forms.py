@@ -38,8 +38,3 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("the body is not a valid form") from None
-
-
-def client_ip(request: Request) -> str:
-    """The address the throttle counts (uvicorn rewrites it only for trusted proxies)."""
-    return request.client.host if request.client is not None else "unknown"
