@@ -18,7 +18,7 @@ from tools.phone import PhoneNumber
 from tools.registry import READ_ONLY, Tool, ToolAnnotations, ToolContext
 from tools.resources import Contact, CustomFieldDefinition, Wire
 from tools.scopes import CONTACTS_READ, CONTACTS_WRITE
-from tools.undo import restore_body
+from tools.undo import restore_body, restore_changed
 from tools.untrusted import DESCRIPTION_NOTE, ThirdPartyContent, marked
 from tools.views import CONTACT_VIEW
 
@@ -136,7 +136,7 @@ async def update_contact(args: UpdateContactArgs, context: ToolContext) -> Conta
     added = {item.key for item in after.custom_fields if item.key} - {
         item.key for item in before.custom_fields if item.key
     }
-    restore = restore_body(before, clear_custom=sorted(added))
+    restore = restore_changed(before, body, clear_custom=sorted(added))
     return ContactChange(**dict(after), **receipt(context, "updated", after.id, restore, after.updated_at))
 
 

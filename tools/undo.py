@@ -77,6 +77,20 @@ def new_audit_id() -> str:
     return "au_" + secrets.token_urlsafe(AUDIT_ID_BYTES)
 
 
+def restore_changed(before: Contact, update: dict[str, Any], clear_custom: Iterable[str]) -> dict[str, Any]:
+    """The update body that puts back only what `update` changed, as `before` had it.
+
+    An update changes only the fields it names, so its undo needs only those: the token stays small
+    (it rides in the answer twice, within the size budget clients accept: tools/budget.py).
+    """
+    whole = restore_body(before, clear_custom=clear_custom)
+    body: dict[str, Any] = {key: whole[key] for key in ("customFields", "externalId") if key in update}
+    if "defaultFields" in update:
+        named = update["defaultFields"]
+        body["defaultFields"] = {key: value for key, value in whole["defaultFields"].items() if key in named}
+    return body
+
+
 def restore_body(
     contact: Contact, *, clear_custom: Iterable[str] = (), for_create: bool = False
 ) -> dict[str, Any]:
