@@ -74,7 +74,9 @@ class Status(StrEnum):
 
 class HeldSend(BaseModel):
     """One pending send. `api_key` lets a confirmation page send without the client's token; it is
-    never shown, logged or put in an answer, and the Redis store keeps the record encrypted."""
+    never shown, logged or put in an answer, and the Redis store keeps the record encrypted.
+    `credential` and `source` name who asked (as `Principal` does), so a send confirmed on the page is
+    listed in the key's activity under the sign-in that asked for it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -83,6 +85,8 @@ class HeldSend(BaseModel):
     grant_digest: str
     fingerprint: str
     api_key: str = Field(repr=False)
+    credential: str = ""
+    source: Literal["bearer", "header", "environment"] = "bearer"
     grant: dict[str, Any] = Field(default_factory=dict)
     tool: str
     arguments: dict[str, Any]

@@ -111,6 +111,8 @@ class Confirmations:
                 grant_digest=principal.grant.digest(),
                 fingerprint=principal.fingerprint,
                 api_key=principal.api_key,
+                credential=principal.credential,
+                source=principal.source,
                 grant=principal.grant.model_dump(mode="json"),
                 tool=tool,
                 arguments=arguments,

@@ -33,7 +33,8 @@ from gateway.protocol.principal import Principal
 from gateway.protocol.versions import SUPPORTED_REVISIONS, allows_batches, is_modern, negotiate_revision
 from tools.allowance import Allowance, MemoryAllowance
 from tools.api import OpenPhone
-from tools.pending import hold_for_a_person
+from tools.grant import Grant
+from tools.pending import HeldSend, hold_for_a_person
 from tools.registry import (
     Audience,
     ProgressReporter,
@@ -183,8 +184,25 @@ class ProtocolCore:
 
     @property
     def deliver(self) -> Deliver:
-        """Sends a held send a person confirmed (the confirmation page uses it)."""
-        return self._held.deliver
+        """Sends a held send a person confirmed on the confirmation page, and notes it as the write of
+        the sign-in that asked for it (the view and elicitation confirm within a tools/call, which is
+        noted as any call is)."""
+        return self._deliver_confirmed
+
+    async def _deliver_confirmed(self, held: HeldSend) -> dict[str, Any]:
+        result = await self._held.deliver(held)
+        if self._record_write is not None:
+            asked = Principal(
+                api_key=held.api_key,
+                fingerprint=held.fingerprint,
+                source=held.source,
+                credential=held.credential,
+                grant=Grant.model_validate(held.grant),
+                grant_id=held.grant_id,
+            )
+            outcome = "error" if result.get("isError") else "ok"
+            self._record_write(asked, held.tool, held.arguments, result, outcome)
+        return result
 
     async def handle_request(self, request: jsonrpc.Request, exchange: Exchange) -> dict[str, Any] | None:
         """The JSON-RPC response to `request`, or None when it was cancelled."""

@@ -6,6 +6,7 @@ Over plain HTTP: everything that must send nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -20,13 +21,17 @@ from starlette.routing import Route
 
 from tests.browser import OpenPage
 from tests.conftest import LiveServer, serve
+from tests.oauth.connections_flow import unlock
 from tests.oauth.flow import Pkce, authorize_params, register
+from tests.toolkit import eventually
 from tests.tools.person import csrf_of, decide_on_page, link_in
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
 
+# The activity flush runs every 5 s; this is its bound with room.
+ACTIVITY_FLUSH_BOUND_SECONDS: Final = 12.0
 SEND: Final = {"from": seed.MAIN_LINE_NUMBER, "to": seed.JORDAN_NUMBER, "content": "See you at 3."}
 
 
@@ -174,6 +179,25 @@ async def test_a_second_confirmation_sends_nothing_again(
         second = await browser.post(link, data=form)
     assert (first.status_code, second.status_code) == (200, 409)
     assert "This send was already confirmed and sent. It was not sent again." in second.text
+    assert sent(sandbox) == ["See you at 3."]
+
+
+async def test_a_send_confirmed_on_the_page_is_listed_in_the_keys_activity(
+    held_server: LiveServer, sandbox: SandboxState
+) -> None:
+    """Issue 25: the page's send is a write of the credential that asked for it ("direct": the key)."""
+    sent_row = re.compile(r"<td><code>send-message</code></td><td>direct</td><td>([^<]*)<code")
+    answer = await decide_on_page(await held_by_key(held_server))
+    assert answer.status_code == 200
+    async with httpx.AsyncClient(base_url=held_server.url, timeout=10) as web:
+
+        async def listed() -> bool:
+            return sent_row.search((await unlock(web)).text) is not None
+
+        await eventually(listed, ACTIVITY_FLUSH_BOUND_SECONDS)
+        found = sent_row.search((await unlock(web)).text)
+    assert found is not None
+    assert found.group(1).strip() == seed.JORDAN_NUMBER
     assert sent(sandbox) == ["See you at 3."]
 
 
