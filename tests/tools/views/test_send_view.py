@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.conftest import OTHER_API_KEY, LiveServer
-from tests.tools.views.conftest import SCREENSHOTS, HostedView, OpenView, gateway_call
+from tests.tools.views.conftest import HostedView, OpenView, gateway_call
 from tools.sandbox import SANDBOX_API_KEY, SandboxState
 from tools.sandbox import data as seed
 
@@ -50,7 +50,7 @@ async def test_the_view_shows_sender_recipients_and_text(
     await expect(hosted.frame.locator("p.text")).to_have_text("The van is on its way.")
     assert await hosted.watched.page.get_attribute("#view", "sandbox") == ONLY_SCRIPTS
     await hosted.wait_until_sized()
-    await hosted.watched.page.locator("#view").screenshot(path=SCREENSHOTS / f"send-{theme}.png")
+    await hosted.screenshot(f"send-{theme}")
     assert sent(sandbox) == []
     assert hosted.watched.console_errors == []
     assert hosted.watched.csp_violations == []
