@@ -94,18 +94,20 @@ def _status_line(sock: socket.socket, within: float) -> bytes:
     return received.partition(b"\r\n")[0]
 
 
-def paced_burst(base_url: str, host: str, calls: int, pad_bytes: int = 0) -> list[str]:
-    """`calls` concurrent `get-message` calls with one made-up key (each carrying `pad_bytes` in
-    `params._meta`); the text of each answer, which must be a tool error."""
-    return asyncio.run(_burst(base_url, host, calls, pad_bytes))
+def paced_burst(
+    base_url: str, host: str, calls: int, pad_bytes: int = 0, api_key: str = MADE_UP_KEY
+) -> list[str]:
+    """`calls` concurrent `get-message` calls of a message that does not exist, with one key (each
+    carrying `pad_bytes` in `params._meta`); the text of each answer, which must be a tool error."""
+    return asyncio.run(_burst(base_url, host, calls, pad_bytes, api_key))
 
 
-async def _burst(base_url: str, host: str, calls: int, pad_bytes: int) -> list[str]:
+async def _burst(base_url: str, host: str, calls: int, pad_bytes: int, api_key: str) -> list[str]:
     headers = {
         "host": host,
         "content-type": "application/json",
         "accept": "application/json",
-        "x-openphone-api-key": MADE_UP_KEY,
+        "x-openphone-api-key": api_key,
         "mcp-protocol-version": "2025-06-18",
     }
     limits = httpx.Limits(max_connections=calls)
@@ -127,5 +129,5 @@ def _text(answer: httpx.Response) -> str:
         raise AssertionError(f"a paced call was answered {answer.status_code}")
     result: dict[str, Any] = answer.json()["result"]
     if result.get("isError") is not True:
-        raise AssertionError("a paced call with a made-up key succeeded")
+        raise AssertionError("a paced call of a message that does not exist succeeded")
     return str(result["content"][0]["text"])

@@ -15,16 +15,19 @@ import pytest
 
 from tests.cluster import Gateway, lone_gateway
 from tests.reproductions import paced_burst, rss_mib, slow_uploads
+from tools.sandbox import SANDBOX_API_KEY
 
 SLOW_UPLOADS: Final = 50
 # Before the deadline: every upload was held until its socket closed (none was answered), so each
-# round added its 50 MiB.
-SECOND_ROUND_GROWTH_BOUND_MIB: Final = 32
+# round added its 50 MiB. A round that lets its bodies go adds less (the allocator keeps some of what
+# was freed; 34.5 MiB was seen once on a quiet machine), and a round that held them would add 50.
+SECOND_ROUND_GROWTH_BOUND_MIB: Final = 40
 PACED_CALLS: Final = 150
 KEY_QUEUE_FULL: Final = (
     "Too many calls with this key are waiting for their turn under OpenPhone's per-key rate limit. "
 )
-KEY_REJECTED: Final = "OpenPhone rejected the API key."
+# What OpenPhone (the sandbox) answers get-message of a message that does not exist.
+NOT_FOUND: Final = "OpenPhone found nothing with that id"
 
 
 @pytest.fixture
@@ -46,11 +49,12 @@ def test_bodies_that_do_not_arrive_in_time_are_408_and_let_go(gateway: Gateway) 
 
 
 def test_calls_of_one_key_beyond_the_longest_wait_are_refused_at_once(gateway: Gateway) -> None:
-    """A made-up key's burst: about 5 s of its calls wait their turn (and reach OpenPhone, which
-    rejects the key), the rest are refused at once; every call is answered."""
-    texts = paced_burst(gateway.url, f"127.0.0.1:{gateway.port}", PACED_CALLS)
+    """One key's burst: about 10 s of its calls wait their turn (and reach OpenPhone, which finds no
+    such message), the rest are refused at once; every call is answered. A good key, because the edge
+    answers a key OpenPhone rejected from memory, without pacing (second review #8)."""
+    texts = paced_burst(gateway.url, f"127.0.0.1:{gateway.port}", PACED_CALLS, api_key=SANDBOX_API_KEY)
     outcomes = Counter(
-        "sent" if text.startswith(KEY_REJECTED) else "refused" if text.startswith(KEY_QUEUE_FULL) else text
+        "sent" if text.startswith(NOT_FOUND) else "refused" if text.startswith(KEY_QUEUE_FULL) else text
         for text in texts
     )
     assert set(outcomes) == {"sent", "refused"}
