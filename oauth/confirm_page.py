@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -26,8 +25,7 @@ from gateway.edge.auth import MAX_API_KEY_CHARS
 from gateway.keys import ServerKeys
 from gateway.protocol.confirmation import CONFIRM_PATH, Confirmations, Deliver
 from gateway.transports.http import client_ip
-from landing.templating import Templates, static_url
-from oauth.consent import page_headers
+from oauth.consent import ConsentPages
 from oauth.errors import ProtocolError
 from oauth.forms import read_form
 from oauth.throttle import Throttle
@@ -36,7 +34,6 @@ from tools.pending import Decision, PendingUnavailable, Settled, Status
 CSRF_COOKIE: Final = "openphone_mcp_confirm"
 HOLDER_COOKIE: Final = "openphone_mcp_holder"
 CONFIRM_FIELDS: Final = frozenset({"csrf", "action", "api_key"})
-_TEMPLATES: Final = Templates(Path(__file__).parent / "templates")
 _SETTLED: Final = {
     Status.CONFIRMING: "This text was confirmed and is being sent.",
     Status.SENT: "This text was confirmed and sent.",
@@ -101,7 +98,7 @@ class ConfirmPage:
         self._throttle = throttle
         self._public_path = public_path
         self._secure = secure_cookies
-        self._site = {"static": static_url(public_path), "home": f"{public_path}/"}
+        self._pages = ConsentPages(public_path)
 
     def routes(self) -> list[BaseRoute]:
         path = f"{self._public_path}{CONFIRM_PATH}/{{pending_id}}"
@@ -194,19 +191,17 @@ class ConfirmPage:
         status: int = 200,
         headers: dict[str, str] | None = None,
     ) -> HTMLResponse:
-        nonce = secrets.token_urlsafe(16)
         request = record.pending.request if record is not None else None
         facts = (
             {"sender": request.sender, "recipients": request.recipients, "text": request.text}
             if request
             else None
         )
-        html = _TEMPLATES.get("confirm.html").render(
-            nonce=nonce, heading=heading, facts=facts, form=form, notice=notice, error=error, **self._site
+        page = self._pages.render(
+            "confirm.html", status, heading=heading, facts=facts, form=form, notice=notice, error=error
         )
-        return HTMLResponse(
-            html, status_code=status, headers={**page_headers(nonce, None), **(headers or {})}
-        )
+        page.headers.update(headers or {})
+        return page
 
 
 _UNKNOWN: Final = (
